@@ -1,0 +1,205 @@
+"""Reads a code-set directory in the project's own layout: `releases.toml` naming one CSV
+file per release (see processor/codesets/sample/). The shipped sample uses it; so can a
+user who keeps small custom code sets. Errors name the file, the line and the reason."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import tomllib
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+
+from processor.codesets.model import (
+    CODESET_KINDS,
+    CodeSetKind,
+    CodeSetRelease,
+    DiagnosisCode,
+    FeeScheduleIndicators,
+    Modifier,
+    MueValue,
+    PlaceOfService,
+    ProcedureCode,
+    PtpEdit,
+    ReleaseInfo,
+)
+from processor.codesets.store import CodeSets
+
+SAMPLE_DIR = Path(__file__).with_name("sample")
+MANIFEST = "releases.toml"
+
+
+class CodeSetError(ValueError):
+    """A code-set file that cannot be read; the message names the file and line."""
+
+
+def _date(value: str) -> date | None:
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"not an ISO date: {value!r}") from None
+
+
+def _flag(value: str) -> bool:
+    value = value.strip().upper()
+    if value not in ("Y", "N"):
+        raise ValueError(f"expected Y or N, got {value!r}")
+    return value == "Y"
+
+
+def _required(row: dict[str, str], column: str) -> str:
+    value = (row.get(column) or "").strip()
+    if not value:
+        raise ValueError(f"column {column!r} is empty")
+    return value
+
+
+def _hcpcs(row: dict[str, str]) -> ProcedureCode:
+    return ProcedureCode(
+        code=_required(row, "code"),
+        add_date=_date(row.get("add_date", "")),
+        term_date=_date(row.get("term_date", "")),
+        short_descriptor=(row.get("short_descriptor") or "").strip() or None,
+        coverage_code=(row.get("coverage_code") or "").strip() or None,
+        pricing_indicator=(row.get("pricing_indicator") or "").strip() or None,
+        betos=(row.get("betos") or "").strip() or None,
+        noc=_flag(row.get("noc") or "N"),
+    )
+
+
+def _cpt(row: dict[str, str]) -> ProcedureCode:
+    # No descriptor column on purpose: CPT descriptors are AMA-licensed.
+    return ProcedureCode(
+        code=_required(row, "code"),
+        add_date=_date(row.get("add_date", "")),
+        term_date=_date(row.get("term_date", "")),
+    )
+
+
+def _pfs(row: dict[str, str]) -> FeeScheduleIndicators:
+    return FeeScheduleIndicators(
+        code=_required(row, "code"),
+        status=_required(row, "status"),
+        pc_tc=_required(row, "pc_tc"),
+        global_days=_required(row, "global_days"),
+        bilateral=_required(row, "bilateral"),
+    )
+
+
+def _icd(row: dict[str, str]) -> DiagnosisCode:
+    return DiagnosisCode(
+        code=_required(row, "code").replace(".", "").upper(),
+        billable=_flag(_required(row, "billable")),
+        manifestation=_flag(row.get("manifestation") or "N"),
+        description=(row.get("description") or "").strip(),
+    )
+
+
+def _mue(row: dict[str, str]) -> MueValue:
+    value, mai = _required(row, "value"), _required(row, "mai")
+    if not value.isdigit() or mai not in ("1", "2", "3"):
+        raise ValueError(f"MUE value must be a whole number and MAI 1, 2 or 3: {value!r}, {mai!r}")
+    return MueValue(code=_required(row, "code"), value=int(value), mai=int(mai))
+
+
+def _ptp(row: dict[str, str]) -> PtpEdit:
+    indicator = _required(row, "modifier_indicator")
+    if indicator not in ("0", "1", "9"):
+        raise ValueError(f"modifier_indicator must be 0, 1 or 9, got {indicator!r}")
+    return PtpEdit(
+        column1=_required(row, "column1"),
+        column2=_required(row, "column2"),
+        deletion_date=_date(row.get("deletion_date", "")),
+        modifier_indicator=indicator,
+    )
+
+
+def _modifier(row: dict[str, str]) -> Modifier:
+    return Modifier(code=_required(row, "code"), kind=(row.get("kind") or "").strip())
+
+
+def _pos(row: dict[str, str]) -> PlaceOfService:
+    return PlaceOfService(code=_required(row, "code").zfill(2), name=(row.get("name") or "").strip())
+
+
+_READERS: dict[CodeSetKind, Callable[[dict[str, str]], object]] = {
+    "hcpcs": _hcpcs,
+    "cpt": _cpt,
+    "pfs": _pfs,
+    "icd10cm": _icd,
+    "ncci_ptp": _ptp,
+    "mue_practitioner": _mue,
+    "mue_dme_supplier": _mue,
+    "modifiers": _modifier,
+    "place_of_service": _pos,
+}
+
+
+def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        for row in reader:
+            yield reader.line_num, row
+
+
+def _read_release(directory: Path, spec: dict[str, object], index: int) -> CodeSetRelease:
+    where = f"{directory / MANIFEST}: release #{index + 1}"
+    kind = spec.get("kind")
+    if kind not in CODESET_KINDS:
+        raise CodeSetError(f"{where}: kind {kind!r} is not one of {', '.join(CODESET_KINDS)}")
+    for key in ("release_id", "effective_start", "file"):
+        if key not in spec:
+            raise CodeSetError(f"{where}: missing {key!r}")
+    start = spec["effective_start"]
+    if isinstance(start, str):
+        try:
+            start = date.fromisoformat(start)
+        except ValueError:
+            raise CodeSetError(f"{where}: effective_start {start!r} is not an ISO date") from None
+    if not isinstance(start, date):
+        raise CodeSetError(f"{where}: effective_start must be a date")
+    path = directory / str(spec["file"])
+    if not path.is_file():
+        raise CodeSetError(f"{where}: file {path} does not exist")
+    info = ReleaseInfo(
+        kind=kind,
+        release_id=str(spec["release_id"]),
+        effective_start=start,
+        effective_end=None,
+        source=path.name,
+        checksum=hashlib.sha256(path.read_bytes()).hexdigest(),
+    )
+    read = _READERS[kind]
+    entries: dict[str, object] = {}
+    for line_no, row in _rows(path):
+        try:
+            entry = read(row)
+        except ValueError as exc:
+            raise CodeSetError(f"{path}:{line_no}: {exc}") from None
+        if isinstance(entry, PtpEdit):
+            pairs = entries.setdefault(entry.column1, [])
+            assert isinstance(pairs, list)
+            pairs.append(entry)
+        else:
+            entries[entry.code] = entry  # type: ignore[attr-defined]
+    return CodeSetRelease(info=info, entries=entries)
+
+
+def load_codesets(directory: Path | str | None = None) -> CodeSets:
+    """Load a code-set directory (default: the shipped sample release)."""
+    root = Path(directory) if directory is not None else SAMPLE_DIR
+    manifest = root / MANIFEST
+    if not manifest.is_file():
+        raise CodeSetError(f"{root}: no {MANIFEST} (is this a code-set directory?)")
+    try:
+        document = tomllib.loads(manifest.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise CodeSetError(f"{manifest}: {exc}") from None
+    specs = document.get("release")
+    if not isinstance(specs, list) or not specs:
+        raise CodeSetError(f"{manifest}: no [[release]] entries")
+    return CodeSets(_read_release(root, spec, i) for i, spec in enumerate(specs))

@@ -1,0 +1,129 @@
+"""CodeSets: every loaded release of every kind, answering "what did the code sets say
+about this code on this date". Lookups pick the release in force on the date (a bisect over
+a handful of releases), then a dict lookup inside it: constant time per line."""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from datetime import date, timedelta
+from typing import TypeVar, cast
+
+from processor.codesets.model import (
+    CodeSetKind,
+    CodeSetRelease,
+    DiagnosisCode,
+    FeeScheduleIndicators,
+    Lookup,
+    Modifier,
+    MueValue,
+    PlaceOfService,
+    ProcedureCode,
+    PtpEdit,
+    ReleaseInfo,
+)
+
+T = TypeVar("T")
+
+
+class CodeSets:
+    def __init__(self, releases: Iterable[CodeSetRelease]) -> None:
+        by_kind: dict[CodeSetKind, list[CodeSetRelease]] = {}
+        for release in releases:
+            by_kind.setdefault(release.info.kind, []).append(release)
+        self._releases: dict[CodeSetKind, list[CodeSetRelease]] = {}
+        self._starts: dict[CodeSetKind, list[date]] = {}
+        for kind, items in by_kind.items():
+            items.sort(key=lambda r: r.info.effective_start)
+            # Each release ends the day before the next release of its kind starts.
+            for current, following in zip(items, items[1:], strict=False):
+                end = following.info.effective_start - timedelta(days=1)
+                current.info = replace(current.info, effective_end=end)
+            self._releases[kind] = items
+            self._starts[kind] = [r.info.effective_start for r in items]
+
+    # -- releases -------------------------------------------------------------------------
+    def releases(self) -> list[ReleaseInfo]:
+        return [r.info for items in self._releases.values() for r in items]
+
+    def kinds(self) -> list[CodeSetKind]:
+        return list(self._releases)
+
+    def release_for(self, kind: CodeSetKind, on: date) -> CodeSetRelease | None:
+        """The release of `kind` in force on `on`. A date past the newest release uses the
+        newest (the caller can tell from `info.effective_end` and `newest`); a date before
+        the first release has none."""
+        starts = self._starts.get(kind)
+        if not starts:
+            return None
+        index = bisect.bisect_right(starts, on) - 1
+        if index < 0:
+            return None
+        return self._releases[kind][index]
+
+    def newest(self, kind: CodeSetKind) -> ReleaseInfo | None:
+        items = self._releases.get(kind)
+        return items[-1].info if items else None
+
+    def _lookup(self, kind: CodeSetKind, key: str, on: date, _t: type[T]) -> Lookup[T]:
+        release = self.release_for(kind, on)
+        if release is None:
+            return Lookup(None, None)
+        return Lookup(cast(T | None, release.entries.get(key)), release.info)
+
+    # -- lookups ----------------------------------------------------------------------------
+    def hcpcs(self, code: str, on: date) -> Lookup[ProcedureCode]:
+        return self._lookup("hcpcs", code, on, ProcedureCode)
+
+    def cpt(self, code: str, on: date) -> Lookup[ProcedureCode]:
+        return self._lookup("cpt", code, on, ProcedureCode)
+
+    def fee_schedule(self, code: str, on: date) -> Lookup[FeeScheduleIndicators]:
+        return self._lookup("pfs", code, on, FeeScheduleIndicators)
+
+    def diagnosis(self, code: str, on: date) -> Lookup[DiagnosisCode]:
+        return self._lookup("icd10cm", code.replace(".", "").upper(), on, DiagnosisCode)
+
+    def mue(self, code: str, on: date, *, dme_supplier: bool = False) -> Lookup[MueValue]:
+        kind: CodeSetKind = "mue_dme_supplier" if dme_supplier else "mue_practitioner"
+        return self._lookup(kind, code, on, MueValue)
+
+    def modifier(self, code: str, on: date) -> Lookup[Modifier]:
+        return self._lookup("modifiers", code, on, Modifier)
+
+    def place_of_service(self, code: str, on: date) -> Lookup[PlaceOfService]:
+        return self._lookup("place_of_service", code, on, PlaceOfService)
+
+    def ptp(self, column1: str, column2: str, on: date) -> Lookup[PtpEdit]:
+        """The PTP edit for the pair in force on `on`: of the rows for the pair, the one
+        not deleted by that date whose deletion is nearest (an active row last)."""
+        release = self.release_for("ncci_ptp", on)
+        if release is None:
+            return Lookup(None, None)
+        pairs = cast(Mapping[str, list[PtpEdit]], release.entries).get(column1, ())
+        best: PtpEdit | None = None
+        for edit in pairs:
+            if edit.column2 != column2 or not edit.active_on(on):
+                continue
+            if best is None or (
+                edit.deletion_date is not None
+                and (best.deletion_date is None or edit.deletion_date < best.deletion_date)
+            ):
+                best = edit
+        return Lookup(best, release.info)
+
+    def versions_for(self, dates: Iterable[date]) -> dict[str, str]:
+        """Release ids in force on any of the dates, by kind ("hcpcs": "2024-07"). Several
+        releases of one kind (lines across a quarter boundary) are joined with '+'."""
+        unique = sorted(set(dates))
+        versions: dict[str, str] = {}
+        for kind in self._releases:
+            ids: list[str] = []
+            for on in unique:
+                release = self.release_for(kind, on)
+                if release is not None and release.info.release_id not in ids:
+                    ids.append(release.info.release_id)
+            if ids:
+                versions[kind] = "+".join(ids)
+        return versions

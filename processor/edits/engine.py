@@ -1,0 +1,56 @@
+"""Runs a profile's edits over one claim, stage by stage, and turns hits into findings."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+from processor.edits.base import ActiveEdit, ClaimContext, EditSpec, Hit
+from processor.models import Finding
+
+StageTimer = Callable[[str, float], None]
+StagePlan = Sequence[tuple[str, Sequence[ActiveEdit]]]
+
+
+class EditFailed(Exception):
+    """An edit raised on a claim: the claim goes to the dead-letter topic with this."""
+
+    def __init__(self, stage: str, edit_id: str, cause: BaseException) -> None:
+        super().__init__(f"stage {stage}, edit {edit_id}: {type(cause).__name__}: {cause}")
+        self.stage = stage
+        self.edit_id = edit_id
+        self.cause = cause
+
+
+def to_finding(spec: EditSpec, hit: Hit) -> Finding:
+    values = dict(hit.values)
+    return Finding.model_construct(
+        edit_id=spec.edit_id,
+        category=spec.category,
+        level="line" if hit.line_number is not None else "claim",
+        line_number=hit.line_number,
+        disposition=spec.disposition,
+        group_code=spec.group_code if spec.disposition != "info" else None,
+        carc=hit.carc if hit.carc is not None else spec.carc,
+        rarc=list(hit.rarc if hit.rarc is not None else spec.rarc),
+        appealable=spec.appealable,
+        message=spec.message.format_map(values),
+        fix=spec.fix.format_map(values),
+        evidence=dict(hit.evidence),
+    )
+
+
+def run_edits(ctx: ClaimContext, stages: StagePlan, timer: StageTimer | None = None) -> list[Finding]:
+    """Run each stage's edits in order over one claim; `timer(stage, seconds)` observes."""
+    findings: list[Finding] = []
+    for stage, edits in stages:
+        started = time.perf_counter()
+        for active in edits:
+            try:
+                for hit in active.edit.check(ctx, active.spec.parameters):
+                    findings.append(to_finding(active.spec, hit))
+            except Exception as exc:
+                raise EditFailed(stage, active.spec.edit_id, exc) from exc
+        if timer is not None:
+            timer(stage, time.perf_counter() - started)
+    return findings

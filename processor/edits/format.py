@@ -1,0 +1,222 @@
+"""Front-end format edits (edits.md, "Format and provider"): what a clearinghouse or payer
+front end rejects before adjudication. Rejects are fixed and resubmitted, not appealed."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from processor.codes import code_system
+from processor.edits.base import ClaimContext, Hit, edit
+
+MODIFIER_FORMAT = re.compile(r"[A-Z0-9]{2}")
+
+
+@edit(
+    "DOS-DATES",
+    name="Service dates",
+    stage="format",
+    category="format",
+    level="line",
+    disposition="reject",
+    group_code="CO",
+    carc="16",
+    rarc=("MA31",),
+    appealable=False,
+    message="Line {line}: {problem}",
+    fix="Correct the service dates on line {line}",
+    parameters={"max_span_days": 365},
+)
+def check_dates(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
+    received_on = ctx.received_on
+    max_span = int(params["max_span_days"])
+    for line in ctx.lines:
+        start, end = line.service_date, line.service_date_end
+        problems = []
+        if start > received_on:
+            problems.append(f"service date {start} is after the claim was received ({received_on})")
+        if end is not None and end < start:
+            problems.append(f"service end date {end} is before the start date {start}")
+        elif end is not None and (end - start).days > max_span:
+            problems.append(
+                f"service dates {start} to {end} span {(end - start).days} days, more than {max_span}"
+            )
+        for problem in problems:
+            yield Hit(
+                line_number=line.line_number,
+                values={"line": line.line_number, "problem": problem},
+                evidence={"service_date": str(start), "service_date_end": str(end) if end else None,
+                          "received_on": str(received_on)},
+            )
+
+
+@edit(
+    "UNITS",
+    name="Units of service",
+    stage="format",
+    category="format",
+    level="line",
+    disposition="reject",
+    group_code="CO",
+    carc="16",
+    rarc=("M53",),
+    appealable=False,
+    message="Line {line}: {code} is billed with {units} units; units must be greater than 0",
+    fix="Enter the units of service performed on line {line}",
+)
+def check_units(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
+    for line in ctx.lines:
+        if line.units <= 0:
+            yield Hit(
+                line_number=line.line_number,
+                values={"line": line.line_number, "code": line.procedure_code, "units": line.units},
+                evidence={"units": str(line.units)},
+            )
+
+
+@edit(
+    "CHARGE",
+    name="Line charge",
+    stage="format",
+    category="format",
+    level="line",
+    disposition="reject",
+    group_code="CO",
+    carc="16",
+    rarc=("M54",),
+    appealable=False,
+    message="Line {line}: charge {charge} is negative",
+    fix="Enter the billed charge for line {line} (zero or more)",
+)
+def check_charge(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
+    for line in ctx.lines:
+        if line.charge < 0:
+            yield Hit(
+                line_number=line.line_number,
+                values={"line": line.line_number, "charge": line.charge},
+                evidence={"charge": str(line.charge)},
+            )
+
+
+@edit(
+    "PROC-FORMAT",
+    name="Procedure-code format",
+    stage="format",
+    category="format",
+    level="line",
+    disposition="reject",
+    group_code="CO",
+    carc="16",
+    rarc=("M51",),
+    appealable=False,
+    message="Line {line}: procedure code {code!r} is not a CPT or HCPCS Level II code "
+    "(5 characters: a letter A-V and 4 digits, or 4 digits and a digit, F, T, U or M)",
+    fix="Correct the procedure code on line {line}",
+)
+def check_procedure_format(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
+    for line in ctx.lines:
+        if code_system(line.procedure_code) == "unknown":
+            yield Hit(
+                line_number=line.line_number,
+                values={"line": line.line_number, "code": line.procedure_code},
+                evidence={"procedure_code": line.procedure_code},
+            )
+
+
+@edit(
+    "MOD-FORMAT",
+    name="Modifier format",
+    stage="format",
+    category="modifier",
+    level="line",
+    disposition="reject",
+    group_code="CO",
+    carc="4",
+    appealable=False,
+    message="Line {line}: {problem}",
+    fix="Correct the modifiers on line {line}",
+)
+def check_modifier_format(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
+    for line in ctx.lines:
+        seen: set[str] = set()
+        for modifier in line.modifiers:
+            if not MODIFIER_FORMAT.fullmatch(modifier):
+                problem = f"modifier {modifier!r} is not two letters or digits"
+            elif modifier in seen:
+                problem = f"modifier {modifier} appears more than once"
+            else:
+                seen.add(modifier)
+                continue
+            yield Hit(
+                line_number=line.line_number,
+                values={"line": line.line_number, "problem": problem},
+                evidence={"modifiers": list(line.modifiers)},
+            )
+
+
+@edit(
+    "FREQ-ORIGINAL",
+    name="Replacement or void without the original claim",
+    stage="format",
+    category="format",
+    level="claim",
+    disposition="reject",
+    group_code="CO",
+    carc="16",
+    rarc=("M47",),
+    appealable=False,
+    message="Frequency code {frequency} ({kind}) needs original_claim_id, the claim it {verb}",
+    fix="Give the payer claim control number of the original claim in original_claim_id",
+)
+def check_frequency(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
+    claim = ctx.claim
+    if claim.frequency_code in ("7", "8") and not claim.original_claim_id:
+        replacement = claim.frequency_code == "7"
+        yield Hit(
+            line_number=None,
+            values={
+                "frequency": claim.frequency_code,
+                "kind": "replacement" if replacement else "void",
+                "verb": "replaces" if replacement else "voids",
+            },
+            evidence={"frequency_code": claim.frequency_code},
+        )
+
+
+@edit(
+    "POS-CODE",
+    name="Place of service",
+    stage="format",
+    category="format",
+    level="claim",
+    disposition="reject",
+    group_code="CO",
+    carc="16",
+    rarc=("M77",),
+    appealable=False,
+    message="Place of service {pos!r}{where} is not a CMS place-of-service code",
+    fix="Use the two-digit CMS place-of-service code where the service was performed",
+)
+def check_place_of_service(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
+    claim = ctx.claim
+    first_dos = min(line.service_date for line in claim.lines)
+    pos_lookup = ctx.codesets.place_of_service(claim.place_of_service, first_dos)
+    if pos_lookup.release is not None and pos_lookup.value is None:
+        yield Hit(
+            line_number=None,
+            values={"pos": claim.place_of_service, "where": ""},
+            evidence={"place_of_service": claim.place_of_service,
+                      "release": pos_lookup.release.release_id},
+        )
+    for line in claim.lines:
+        if line.place_of_service is None:
+            continue
+        found = ctx.codesets.place_of_service(line.place_of_service, line.service_date)
+        if found.release is not None and found.value is None:
+            yield Hit(
+                line_number=line.line_number,
+                values={"pos": line.place_of_service, "where": f" on line {line.line_number}"},
+                evidence={"place_of_service": line.place_of_service,
+                          "release": found.release.release_id},
+            )

@@ -1,0 +1,62 @@
+"""Provider edits (edits.md, "Format and provider"): NPI check digits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from processor.edits.base import ClaimContext, Hit, edit
+
+# RARC by role: N257 billing, N290 rendering, N265 referring (ordering).
+_ROLE_RARC = {"billing": "N257", "rendering": "N290", "referring": "N265"}
+
+
+def npi_is_valid(npi: str) -> bool:
+    """An NPI is 10 digits whose last is the Luhn check digit of the first nine with the
+    card-issuer prefix 80840 (CMS NPI standard)."""
+    if len(npi) != 10 or not npi.isdigit():
+        return False
+    total = 0
+    for position, char in enumerate(reversed("80840" + npi)):
+        digit = ord(char) - 48
+        if position % 2 == 1:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return total % 10 == 0
+
+
+@edit(
+    "NPI-CHECK-DIGIT",
+    name="NPI check digit",
+    stage="format",
+    category="provider",
+    level="claim",
+    disposition="reject",
+    group_code="CO",
+    carc="16",
+    rarc=("N257",),
+    appealable=False,
+    message="{role} provider NPI {npi!r}{where} is not a valid NPI (10 digits with a Luhn check digit)",
+    fix="Correct the {role} provider NPI{where} from NPPES",
+)
+def check_npi(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
+    claim = ctx.claim
+    roles = [("billing", claim.billing_provider.npi, None)]
+    if claim.rendering_provider is not None:
+        roles.append(("rendering", claim.rendering_provider.npi, None))
+    if claim.referring_provider is not None:
+        roles.append(("referring", claim.referring_provider.npi, None))
+    for line in claim.lines:
+        if line.rendering_provider is not None:
+            roles.append(("rendering", line.rendering_provider.npi, line.line_number))
+    for role, npi, line_number in roles:
+        if not npi_is_valid(npi):
+            where = f" on line {line_number}" if line_number is not None else ""
+            yield Hit(
+                line_number=line_number,
+                values={"role": role, "npi": npi, "where": where},
+                evidence={"role": role, "npi": npi},
+                rarc=(_ROLE_RARC[role],),
+            )

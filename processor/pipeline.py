@@ -1,0 +1,167 @@
+"""The core: read → enrich → edits → route. Knows nothing of Kafka.
+
+The offline `scrub` command calls `Scrubber.scrub` per line; the streaming worker calls
+`read` + `enrich` in its intake agent and `evaluate` in its edit agent. Both run the same
+code, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from pydantic import ValidationError
+
+from processor.codesets import CodeSets
+from processor.edits.base import ClaimContext
+from processor.edits.engine import EditFailed, StageTimer, run_edits
+from processor.enrichment import enrich_claim, service_dates
+from processor.models import Claim, DeadLetter, EnrichedClaim, ScrubResult, SourcePosition
+from processor.models.envelope import EnrichedEnvelope
+from processor.profiles import Ruleset
+from processor.routing import content_digest, event_id, route_claim
+
+Clock = Callable[[], datetime]
+_MAX_ERRORS_IN_MESSAGE = 5
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def describe_validation_error(exc: ValidationError) -> tuple[str, str]:
+    """(error_kind, message) for a claim that could not be read. Messages name the field
+    and the rule, never the value (values may be PHI)."""
+    errors = exc.errors(include_url=False, include_input=False)
+    if errors and errors[0]["type"] == "json_invalid":
+        return "json", f"not valid JSON: {errors[0]['msg']}"
+    parts = []
+    for error in errors[:_MAX_ERRORS_IN_MESSAGE]:
+        where = ".".join(str(p) for p in error["loc"]) or "(message)"
+        parts.append(f"{where}: {error['msg']}")
+    if len(errors) > _MAX_ERRORS_IN_MESSAGE:
+        parts.append(f"... and {len(errors) - _MAX_ERRORS_IN_MESSAGE} more")
+    return "schema", "; ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    topic: str | None = None
+    partition: int | None = None
+    offset: int | None = None
+
+    def position(self) -> SourcePosition:
+        return SourcePosition(topic=self.topic, partition=self.partition, offset=self.offset)
+
+
+class Scrubber:
+    def __init__(
+        self,
+        codesets: CodeSets,
+        ruleset: Ruleset,
+        *,
+        clock: Clock = utcnow,
+        stage_timer: StageTimer | None = None,
+    ) -> None:
+        self.codesets = codesets
+        self.ruleset = ruleset
+        self.clock = clock
+        self.stage_timer = stage_timer
+
+    # -- the hops ---------------------------------------------------------------------------
+    def read(self, raw: bytes | None, *, key: str | None, source: Source) -> Claim | DeadLetter:
+        if raw is None or raw == b"":
+            return self.dead_letter(raw, key=key, source=source, kind="json",
+                                    error="empty message (no value)")
+        try:
+            return Claim.model_validate_json(raw)
+        except ValidationError as exc:
+            kind, message = describe_validation_error(exc)
+            if kind == "json" and not _is_utf8(raw):
+                kind, message = "encoding", "the message is not UTF-8 text"
+            return self.dead_letter(raw, key=key, source=source, kind=kind, error=message)
+
+    def enrich(self, claim: Claim) -> EnrichedClaim:
+        return enrich_claim(claim, self.codesets)
+
+    def intake(self, raw: bytes | None, *, key: str | None, source: Source,
+               timestamp_ms: int | None = None) -> EnrichedEnvelope | DeadLetter:
+        """The intake agent's work: read and enrich, ready for claims.enriched."""
+        claim = self.read(raw, key=key, source=source)
+        if isinstance(claim, DeadLetter):
+            return claim
+        assert raw is not None
+        return EnrichedEnvelope(
+            claim=self.enrich(claim),
+            content_digest=content_digest(raw),
+            received_key=key,
+            source=source.position(),
+            input_timestamp_ms=timestamp_ms,
+            original=base64.b64encode(raw).decode("ascii"),
+        )
+
+    def evaluate(self, claim: EnrichedClaim, *, digest: str) -> ScrubResult:
+        """The edit agent's work: every stage in order, then routing. Raises EditFailed."""
+        now = self.clock()
+        profile = self.ruleset.for_plan_type(claim.payer.plan_type)
+        context = ClaimContext(claim=claim, codesets=self.codesets, processed_at=now)
+        findings = run_edits(context, profile.stages, self.stage_timer)
+        route, risk_level, amount = route_claim(claim, findings)
+        versions = self.codesets.versions_for(service_dates(claim))
+        return ScrubResult(
+            event_id=event_id(digest, versions, self.ruleset.version),
+            event_type="claim.denial_risk" if route == "risk" else "claim.clean",
+            claim_id=claim.claim_id,
+            route=route,
+            risk_level=risk_level,
+            at_risk_amount=amount,
+            findings=findings,
+            codeset_versions=versions,
+            ruleset_version=self.ruleset.version,
+            received_at=claim.received_at,
+            processed_at=now,
+            claim=claim,
+        )
+
+    def evaluate_envelope(self, envelope: EnrichedEnvelope) -> ScrubResult | DeadLetter:
+        try:
+            return self.evaluate(envelope.claim, digest=envelope.content_digest)
+        except EditFailed as exc:
+            return DeadLetter(
+                received_key=envelope.received_key,
+                error=str(exc),
+                error_kind="processing",
+                original=envelope.original,
+                source=envelope.source,
+                processed_at=self.clock(),
+            )
+
+    # -- offline ----------------------------------------------------------------------------
+    def scrub(self, raw: bytes | None, *, key: str | None = None,
+              source: Source | None = None) -> ScrubResult | DeadLetter:
+        """All hops for one message, as `claims-processor scrub` runs them."""
+        envelope = self.intake(raw, key=key, source=source or Source())
+        if isinstance(envelope, DeadLetter):
+            return envelope
+        return self.evaluate_envelope(envelope)
+
+    def dead_letter(self, raw: bytes | None, *, key: str | None, source: Source, kind: str,
+                    error: str) -> DeadLetter:
+        return DeadLetter(
+            received_key=key,
+            error=error,
+            error_kind=kind,  # type: ignore[arg-type]
+            original=base64.b64encode(raw or b"").decode("ascii"),
+            source=source.position(),
+            processed_at=self.clock(),
+        )
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

@@ -1,0 +1,54 @@
+"""Routing per outputs.md: route, risk level, amount at risk, deterministic event id."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+
+from processor.models import Claim, Finding
+from processor.models.outputs import RiskLevel, Route
+
+_BLOCKING = frozenset({"reject", "deny"})
+_RISK = frozenset({"reject", "deny", "review"})
+# Namespace of claims-processor event ids (uuid5 over content, code sets and rule set).
+EVENT_NAMESPACE = uuid.UUID("6c1b2f0e-5a43-4f5e-9d0b-4c6c9f7a2e11")
+
+
+def route_claim(claim: Claim, findings: Sequence[Finding]) -> tuple[Route, RiskLevel, Decimal]:
+    dispositions = {f.disposition for f in findings}
+    if dispositions & _BLOCKING:
+        risk_level: RiskLevel = "high"
+    elif "review" in dispositions:
+        risk_level = "medium"
+    else:
+        risk_level = "none"
+    route: Route = "risk" if dispositions & _RISK else "clean"
+    return route, risk_level, at_risk_amount(claim, findings)
+
+
+def at_risk_amount(claim: Claim, findings: Sequence[Finding]) -> Decimal:
+    """Charges on lines with a reject or deny finding; every line when a claim-level finding
+    rejects or denies the claim. Negative charges (themselves a finding) count as zero."""
+    blocking = [f for f in findings if f.disposition in _BLOCKING]
+    if not blocking:
+        return Decimal("0.00")
+    if any(f.line_number is None for f in blocking):
+        lines = claim.lines
+    else:
+        numbers = {f.line_number for f in blocking}
+        lines = [line for line in claim.lines if line.line_number in numbers]
+    total = sum((max(line.charge, Decimal(0)) for line in lines), Decimal(0))
+    return total.quantize(Decimal("0.01"))
+
+
+def event_id(content_digest: str, codeset_versions: Mapping[str, str], ruleset_version: str) -> str:
+    """Same claim content (the input message bytes), code-set releases and rule set: same id,
+    so consumers can drop the duplicates at-least-once delivery brings."""
+    versions = ",".join(f"{k}={v}" for k, v in sorted(codeset_versions.items()))
+    return str(uuid.uuid5(EVENT_NAMESPACE, f"{content_digest}|{versions}|{ruleset_version}"))
+
+
+def content_digest(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
