@@ -1,0 +1,203 @@
+"""The `claims-processor` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from processor import __version__
+from processor.codesets import CodeSetError
+from processor.profiles import ProfileError
+from processor.settings import Settings, SettingsError, describe_settings, load_settings
+from processor.topics import TopicMapError, load_topics
+
+EXIT_USAGE = 2
+
+
+class CommandError(Exception):
+    """A command could not do its job; the message says why."""
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(level=getattr(logging, level), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    import faust
+
+    from processor.runtime import build_scrubber
+    from processor.stream.app import create_app
+    from processor.topics import apply
+
+    specs = load_topics(settings)
+    scrubber = build_scrubber(settings)
+    if settings.apply_topics:
+        for name, action in asyncio.run(apply(settings, list(specs.values()))):
+            logging.getLogger("processor").info("topic %s: %s", name, action)
+    stream = create_app(settings, scrubber, specs)
+    worker = faust.Worker(stream.app, loglevel=settings.log_level.lower(), quiet=True,
+                          override_logging=False)
+    worker.execute_from_commandline()
+    return 0
+
+
+def cmd_scrub(settings: Settings, args: argparse.Namespace) -> int:
+    from processor.runtime import build_scrubber
+    from processor.scrub import format_summary, scrub_file
+
+    input_path = Path(args.input)
+    if not input_path.is_file():
+        raise CommandError(f"{input_path}: no such file")
+    overrides = {}
+    if args.codesets:
+        overrides["codesets_dir"] = args.codesets
+    if args.profiles:
+        overrides["profiles_dir"] = args.profiles
+    if overrides:
+        settings = settings.model_copy(update=overrides)
+    scrubber = build_scrubber(settings)
+    progress = sys.stderr.isatty() and not args.quiet
+    if args.output:
+        with open(args.output, "wb") as output:
+            summary = scrub_file(scrubber, input_path, output, progress=progress)
+    else:
+        summary = scrub_file(scrubber, input_path, sys.stdout.buffer, progress=progress)
+        sys.stdout.flush()
+    if not args.quiet:
+        print(format_summary(summary), file=sys.stderr)
+    return 0
+
+
+def cmd_produce(settings: Settings, args: argparse.Namespace) -> int:
+    from processor.produce import produce_file
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise CommandError(f"{path}: no such file")
+    topic = args.topic or load_topics(settings)["submitted"].name
+    produced = asyncio.run(produce_file(settings.kafka_bootstrap, topic, path, rate=args.rate))
+    print(f"produced {produced.count} messages to {topic} in {produced.seconds:.2f}s"
+          + (f" (skipped {produced.skipped_blank} blank lines)" if produced.skipped_blank else ""),
+          file=sys.stderr)
+    return 0
+
+
+def cmd_topics(settings: Settings, args: argparse.Namespace) -> int:
+    from processor.topics import apply, status
+
+    specs = list(load_topics(settings).values())
+    if args.action == "apply":
+        for name, action in asyncio.run(apply(settings, specs)):
+            print(f"{name}: {action}")
+        return 0
+    states = asyncio.run(status(settings, specs))
+    rows = [("topic", "declared", "actual", "cleanup", "retention.ms", "state")]
+    drift = False
+    for spec in specs:
+        state = states[spec.name]
+        wanted = spec.configs()
+        ok = state.exists and state.partitions == spec.partitions and all(
+            state.configs.get(k) == v for k, v in wanted.items())
+        drift |= not ok
+        rows.append((spec.name, str(spec.partitions),
+                     str(state.partitions) if state.exists else "-",
+                     state.configs.get("cleanup.policy", "-"),
+                     state.configs.get("retention.ms", "-"),
+                     "ok" if ok else ("missing" if not state.exists else "differs")))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    return 1 if drift and args.check else 0
+
+
+def cmd_settings(settings: Settings, args: argparse.Namespace) -> int:
+    current = settings.model_dump()
+    for variable, default, description in describe_settings():
+        name = variable.removeprefix("CLAIMS_").lower()
+        print(f"{variable}={current[name] if current[name] is not None else ''}\n    {description}"
+              f" (default: {default or 'unset'})")
+    return 0
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from processor.demo import run_demo
+
+    return run_demo(settings, keep=args.keep or os.environ.get("KEEP") == "1",
+                    claims_file=Path(args.claims) if args.claims else None)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="claims-processor",
+        description="Scrub professional medical claims before they reach a payer. "
+        "Settings come from CLAIMS_* environment variables (see `claims-processor settings`).",
+    )
+    parser.add_argument("--version", action="version", version=f"claims-processor {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    commands.add_parser("worker", help="run the streaming worker (faust) until stopped")
+
+    scrub = commands.add_parser("scrub", help="scrub a JSON Lines file of claims, no Kafka")
+    scrub.add_argument("input", help="claims, one JSON object per line")
+    scrub.add_argument("--codesets", help="code-set directory (default: CLAIMS_CODESETS_DIR or the sample)")
+    scrub.add_argument("--profiles", help="extra payer profiles directory")
+    scrub.add_argument("--output", "-o", help="write results here instead of standard output")
+    scrub.add_argument("--quiet", "-q", action="store_true", help="no progress bar, no summary")
+
+    produce = commands.add_parser("produce", help="publish a JSON Lines file to the input topic")
+    produce.add_argument("file")
+    produce.add_argument("--rate", type=float, help="messages per second (default: as fast as possible)")
+    produce.add_argument("--topic", help="topic (default: the declared claims.submitted)")
+
+    topics = commands.add_parser("topics", help="apply or list the declared topics")
+    topics.add_argument("action", choices=["apply", "list"])
+    topics.add_argument("--check", action="store_true", help="with list: exit 1 when a topic differs")
+
+    commands.add_parser("settings", help="show every setting, its value and what it does")
+
+    demo = commands.add_parser("demo", help="local Kafka + worker + sample claims, then a summary")
+    demo.add_argument("--keep", action="store_true", help="leave Kafka and the worker running (KEEP=1)")
+    demo.add_argument("--claims", help="claims file to stream (default: examples/demo-claims.jsonl)")
+    return parser
+
+
+_COMMANDS = {
+    "worker": cmd_worker,
+    "scrub": cmd_scrub,
+    "produce": cmd_produce,
+    "topics": cmd_topics,
+    "settings": cmd_settings,
+    "demo": cmd_demo,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        _configure_logging(settings.log_level)
+        return _COMMANDS[args.command](settings, args)
+    except (SettingsError, CodeSetError, ProfileError, TopicMapError, CommandError) as exc:
+        print(f"claims-processor {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except OSError as exc:
+        print(f"claims-processor {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # Kafka unreachable and the like: say so, exit non-zero
+        if type(exc).__module__.startswith(("aiokafka", "kafka")):
+            print(f"claims-processor {args.command}: Kafka: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return 1
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The streaming edge: faust app, agents, topic wiring, metrics and health pages."""
