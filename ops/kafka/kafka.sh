@@ -49,6 +49,10 @@ fetch() {
 
 start() {
   if pid="$(running_pid)"; then
+    local running_port; running_port="$(cat "$run_dir/port" 2>/dev/null || echo "?")"
+    if [[ "$running_port" != "$port" ]]; then
+      die "a broker from $run_dir is already running on port $running_port (pid $pid); stop it first"
+    fi
     echo "kafka.sh: already running (pid $pid) on 127.0.0.1:$port" >&2; return 0
   fi
   fetch
@@ -68,6 +72,7 @@ start() {
   nohup java "${java_opts[@]}" -cp "$libs/*" kafka.Kafka "$run_dir/server.properties" \
     > "$run_dir/server.log" 2>&1 &
   echo $! > "$pid_file"
+  echo "$port" > "$run_dir/port"
   if ! "$python" "$here/ready.py" --bootstrap "127.0.0.1:$port" --timeout "$ready_timeout" \
        --pid "$(cat "$pid_file")"; then
     tail -n 40 "$run_dir/server.log" >&2

@@ -1,0 +1,165 @@
+"""Running the stack on this machine: the local Kafka of ops/kafka, a worker process, and a
+consumer of the three output topics. Used by `claims-processor demo` and the broker tests."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer
+
+REPO = Path(__file__).resolve().parents[1]
+KAFKA_SCRIPT = REPO / "ops" / "kafka" / "kafka.sh"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class LocalKafka:
+    port: int
+    run_dir: Path
+    started_in: float = 0.0
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def _env(self) -> dict[str, str]:
+        return {**os.environ, "KAFKA_PORT": str(self.port), "KAFKA_RUN_DIR": str(self.run_dir),
+                "PYTHON": sys.executable}
+
+    def start(self) -> None:
+        if not KAFKA_SCRIPT.is_file():
+            raise RuntimeError(f"{KAFKA_SCRIPT} not found: the local Kafka needs a source checkout")
+        started = time.perf_counter()
+        done = subprocess.run([str(KAFKA_SCRIPT), "start"], env=self._env(), capture_output=True,
+                              text=True, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"local Kafka did not start:\n{done.stderr[-3000:]}")
+        self.started_in = time.perf_counter() - started
+
+    def stop(self) -> None:
+        subprocess.run([str(KAFKA_SCRIPT), "stop"], env=self._env(), capture_output=True, check=False)
+
+
+@dataclass
+class WorkerProcess:
+    """`claims-processor worker` in a child process with the given CLAIMS_* settings."""
+
+    settings: dict[str, str]
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+    ready_in: float = 0.0
+
+    @property
+    def web_url(self) -> str:
+        return f"http://{self.settings.get('CLAIMS_WEB_HOST', '127.0.0.1')}:{self.settings['CLAIMS_WEB_PORT']}"
+
+    def start(self, timeout: float = 90.0) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("wb")
+        env = {**os.environ, **self.settings}
+        started = time.perf_counter()
+        self.process = subprocess.Popen([sys.executable, "-m", "processor", "worker"], env=env,
+                                        stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"worker exited with {self.process.returncode}:\n{self.log_tail()}")
+            if self.get("/ready")[0] == 200:
+                self.ready_in = time.perf_counter() - started
+                return
+            time.sleep(0.25)
+        self.stop()
+        raise RuntimeError(f"worker not ready after {timeout}s:\n{self.log_tail()}")
+
+    def get(self, path: str) -> tuple[int, str]:
+        try:
+            with urllib.request.urlopen(self.web_url + path, timeout=2) as response:  # noqa: S310
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            return 0, ""
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def stop(self, timeout: float = 30.0) -> int | None:
+        if self.process is None or self.process.poll() is not None:
+            return self.process.returncode if self.process else None
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait()
+
+
+@dataclass
+class Output:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    timestamp_ms: int
+
+
+@dataclass
+class Collected:
+    records: list[Output] = field(default_factory=list)
+
+    def by_topic(self, topic: str) -> list[Output]:
+        return [r for r in self.records if r.topic == topic]
+
+
+async def collect(bootstrap: str, topics: list[str], expected: int, timeout: float) -> Collected:
+    """Read the topics from the beginning until `expected` records arrived or the timeout,
+    then keep reading one more second to catch any surplus (a duplicate would show)."""
+    consumer = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                                enable_auto_commit=False, group_id=None)
+    await consumer.start()
+    collected = Collected()
+    try:
+        deadline = time.monotonic() + timeout
+        grace_until: float | None = None
+        while time.monotonic() < deadline and (grace_until is None or time.monotonic() < grace_until):
+            batch = await consumer.getmany(timeout_ms=200)
+            for records in batch.values():
+                for r in records:
+                    collected.records.append(Output(r.topic, r.partition, r.offset, r.key, r.value, r.timestamp))
+            if grace_until is None and len(collected.records) >= expected:
+                grace_until = time.monotonic() + 1.0
+    finally:
+        await consumer.stop()
+    return collected
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
