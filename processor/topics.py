@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ Role = Literal["submitted", "enriched", "clean", "risk", "dlq", "codeset_release
 ROLES: tuple[Role, ...] = ("submitted", "enriched", "clean", "risk", "dlq", "codeset_releases")
 _PACKAGED = Path(__file__).with_name("topics.toml")  # in a wheel
 _REPO = Path(__file__).resolve().parents[1] / "topics" / "topics.toml"  # in a checkout
+_TOPIC_ALREADY_EXISTS = 36
 
 
 class TopicMapError(ValueError):
@@ -112,6 +114,27 @@ async def describe(admin: AIOKafkaAdminClient, specs: list[TopicSpec]) -> dict[s
     return states
 
 
+async def _create_missing(admin: AIOKafkaAdminClient, settings: Settings,
+                          missing: list[TopicSpec]) -> tuple[list[TopicSpec], list[TopicSpec]]:
+    """Create topics; returns (created, already there). A topic another client created
+    meanwhile (or whose metadata had not reached us) answers TOPIC_ALREADY_EXISTS."""
+    response = await admin.create_topics(
+        [NewTopic(s.name, s.partitions, settings.topic_replication_factor, topic_configs=s.configs())
+         for s in missing]
+    )
+    codes = {name: code for name, code, *_ in response.topic_errors}
+    created, existing = [], []
+    for spec in missing:
+        code = codes.get(spec.name, 0)
+        if code == 0:
+            created.append(spec)
+        elif code == _TOPIC_ALREADY_EXISTS:
+            existing.append(spec)
+        else:
+            raise RuntimeError(f"creating {spec.name} failed: Kafka error code {code}")
+    return created, existing
+
+
 async def apply(settings: Settings, specs: list[TopicSpec]) -> list[tuple[str, str]]:
     """Create missing topics, add partitions, set declared configs. Idempotent. Returns
     (topic, what was done) per topic. Partitions are never reduced (Kafka cannot)."""
@@ -119,40 +142,45 @@ async def apply(settings: Settings, specs: list[TopicSpec]) -> list[tuple[str, s
     await admin.start()
     try:
         states = await describe(admin, specs)
-        actions: list[tuple[str, str]] = []
+        done: dict[str, list[str]] = {s.name: [] for s in specs}
         missing = [s for s in specs if not states[s.name].exists]
         if missing:
-            response = await admin.create_topics(
-                [
-                    NewTopic(s.name, s.partitions, settings.topic_replication_factor,
-                             topic_configs=s.configs())
-                    for s in missing
-                ]
-            )
-            for name, code, *rest in response.topic_errors:
-                # 36 = TOPIC_ALREADY_EXISTS: another worker created it meanwhile
-                if code not in (0, 36):
-                    raise RuntimeError(f"creating {name} failed: error {code} {rest}")
-            actions += [(s.name, f"created ({s.partitions} partitions)") for s in missing]
+            created, existing = await _create_missing(admin, settings, missing)
+            for spec in created:
+                done[spec.name].append(f"created ({spec.partitions} partitions)")
+            if existing:
+                states.update(await _describe_when_visible(admin, existing))
         for spec in specs:
             state = states[spec.name]
             if not state.exists:
                 continue
-            done = []
             if state.partitions is not None and state.partitions < spec.partitions:
                 await admin.create_partitions({spec.name: NewPartitions(spec.partitions)})
-                done.append(f"partitions {state.partitions} -> {spec.partitions}")
+                done[spec.name].append(f"partitions {state.partitions} -> {spec.partitions}")
             elif state.partitions is not None and state.partitions > spec.partitions:
-                done.append(f"has {state.partitions} partitions, more than the declared "
-                            f"{spec.partitions} (Kafka cannot reduce; left as is)")
+                done[spec.name].append(f"has {state.partitions} partitions, more than the declared "
+                                       f"{spec.partitions} (Kafka cannot reduce; left as is)")
             wanted = spec.configs()
             if any(state.configs.get(k) != v for k, v in wanted.items()):
                 await admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, spec.name, wanted)])
-                done.append("configs updated")
-            actions.append((spec.name, "; ".join(done) or "unchanged"))
-        return actions
+                done[spec.name].append("configs updated")
+        return [(s.name, "; ".join(done[s.name]) or "unchanged") for s in specs]
     finally:
         await admin.close()
+
+
+async def _describe_when_visible(admin: AIOKafkaAdminClient, specs: list[TopicSpec],
+                                 timeout: float = 10.0) -> dict[str, TopicState]:
+    """Describe topics that exist but whose metadata may still be on its way to us."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        states = await describe(admin, specs)
+        if all(state.exists for state in states.values()):
+            return states
+        if asyncio.get_running_loop().time() > deadline:
+            raise RuntimeError(f"topics {sorted(n for n, s in states.items() if not s.exists)} "
+                               "exist but their metadata did not arrive")
+        await asyncio.sleep(0.2)
 
 
 async def status(settings: Settings, specs: list[TopicSpec]) -> dict[str, TopicState]:
