@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import os
 import sys
@@ -25,8 +24,11 @@ class CommandError(Exception):
 
 
 def _configure_logging(level: str) -> None:
-    logging.basicConfig(level=getattr(logging, level), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=getattr(logging, level),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
@@ -42,8 +44,9 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
         for name, action in asyncio.run(apply(settings, list(specs.values()))):
             logging.getLogger("processor").info("topic %s: %s", name, action)
     stream = create_app(settings, scrubber, specs)
-    worker = faust.Worker(stream.app, loglevel=settings.log_level.lower(), quiet=True,
-                          override_logging=False)
+    worker = faust.Worker(
+        stream.app, loglevel=settings.log_level.lower(), quiet=True, override_logging=False
+    )
     worker.execute_from_commandline()
     return 0
 
@@ -83,9 +86,11 @@ def cmd_produce(settings: Settings, args: argparse.Namespace) -> int:
         raise CommandError(f"{path}: no such file")
     topic = args.topic or load_topics(settings)["submitted"].name
     produced = asyncio.run(produce_file(settings.kafka_bootstrap, topic, path, rate=args.rate))
-    print(f"produced {produced.count} messages to {topic} in {produced.seconds:.2f}s"
-          + (f" (skipped {produced.skipped_blank} blank lines)" if produced.skipped_blank else ""),
-          file=sys.stderr)
+    print(
+        f"produced {produced.count} messages to {topic} in {produced.seconds:.2f}s"
+        + (f" (skipped {produced.skipped_blank} blank lines)" if produced.skipped_blank else ""),
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -103,14 +108,22 @@ def cmd_topics(settings: Settings, args: argparse.Namespace) -> int:
     for spec in specs:
         state = states[spec.name]
         wanted = spec.configs()
-        ok = state.exists and state.partitions == spec.partitions and all(
-            state.configs.get(k) == v for k, v in wanted.items())
+        ok = (
+            state.exists
+            and state.partitions == spec.partitions
+            and all(state.configs.get(k) == v for k, v in wanted.items())
+        )
         drift |= not ok
-        rows.append((spec.name, str(spec.partitions),
-                     str(state.partitions) if state.exists else "-",
-                     state.configs.get("cleanup.policy", "-"),
-                     state.configs.get("retention.ms", "-"),
-                     "ok" if ok else ("missing" if not state.exists else "differs")))
+        rows.append(
+            (
+                spec.name,
+                str(spec.partitions),
+                str(state.partitions) if state.exists else "-",
+                state.configs.get("cleanup.policy", "-"),
+                state.configs.get("retention.ms", "-"),
+                "ok" if ok else ("missing" if not state.exists else "differs"),
+            )
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
@@ -121,16 +134,21 @@ def cmd_settings(settings: Settings, args: argparse.Namespace) -> int:
     current = settings.model_dump()
     for variable, default, description in describe_settings():
         name = variable.removeprefix("CLAIMS_").lower()
-        print(f"{variable}={current[name] if current[name] is not None else ''}\n    {description}"
-              f" (default: {default or 'unset'})")
+        print(
+            f"{variable}={current[name] if current[name] is not None else ''}\n    {description}"
+            f" (default: {default or 'unset'})"
+        )
     return 0
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from processor.demo import run_demo
 
-    return run_demo(settings, keep=args.keep or os.environ.get("KEEP") == "1",
-                    claims_file=Path(args.claims) if args.claims else None)
+    return run_demo(
+        settings,
+        keep=args.keep or os.environ.get("KEEP") == "1",
+        claims_file=Path(args.claims) if args.claims else None,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -146,25 +164,35 @@ def build_parser() -> argparse.ArgumentParser:
 
     scrub = commands.add_parser("scrub", help="scrub a JSON Lines file of claims, no Kafka")
     scrub.add_argument("input", help="claims, one JSON object per line")
-    scrub.add_argument("--codesets", help="code-set directory (default: CLAIMS_CODESETS_DIR or the sample)")
+    scrub.add_argument(
+        "--codesets", help="code-set directory (default: CLAIMS_CODESETS_DIR or the sample)"
+    )
     scrub.add_argument("--profiles", help="extra payer profiles directory")
     scrub.add_argument("--output", "-o", help="write results here instead of standard output")
     scrub.add_argument("--quiet", "-q", action="store_true", help="no progress bar, no summary")
 
     produce = commands.add_parser("produce", help="publish a JSON Lines file to the input topic")
     produce.add_argument("file")
-    produce.add_argument("--rate", type=float, help="messages per second (default: as fast as possible)")
+    produce.add_argument(
+        "--rate", type=float, help="messages per second (default: as fast as possible)"
+    )
     produce.add_argument("--topic", help="topic (default: the declared claims.submitted)")
 
     topics = commands.add_parser("topics", help="apply or list the declared topics")
     topics.add_argument("action", choices=["apply", "list"])
-    topics.add_argument("--check", action="store_true", help="with list: exit 1 when a topic differs")
+    topics.add_argument(
+        "--check", action="store_true", help="with list: exit 1 when a topic differs"
+    )
 
     commands.add_parser("settings", help="show every setting, its value and what it does")
 
     demo = commands.add_parser("demo", help="local Kafka + worker + sample claims, then a summary")
-    demo.add_argument("--keep", action="store_true", help="leave Kafka and the worker running (KEEP=1)")
-    demo.add_argument("--claims", help="claims file to stream (default: examples/demo-claims.jsonl)")
+    demo.add_argument(
+        "--keep", action="store_true", help="leave Kafka and the worker running (KEEP=1)"
+    )
+    demo.add_argument(
+        "--claims", help="claims file to stream (default: examples/demo-claims.jsonl)"
+    )
     return parser
 
 
@@ -194,7 +222,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except Exception as exc:  # Kafka unreachable and the like: say so, exit non-zero
         if type(exc).__module__.startswith(("aiokafka", "kafka")):
-            print(f"claims-processor {args.command}: Kafka: {type(exc).__name__}: {exc}", file=sys.stderr)
+            print(
+                f"claims-processor {args.command}: Kafka: {type(exc).__name__}: {exc}",
+                file=sys.stderr,
+            )
             return 1
         raise
 

@@ -10,7 +10,11 @@ LEVEL2_FORMAT = re.compile(r"[A-V][0-9]{4}")
 # CPT: four digits then a digit (Category I), F (II), T (III), U (PLA) or M (multianalyte
 # assays with algorithmic analyses, administrative Category I codes such as 0002M).
 CPT_FORMAT = re.compile(r"[0-9]{4}[0-9FTUM]")
-_CPT_SYSTEM: dict[str, CodeSystem] = {"F": "CPT Category II", "T": "CPT Category III", "U": "CPT PLA"}
+_CPT_SYSTEM: dict[str, CodeSystem] = {
+    "F": "CPT Category II",
+    "T": "CPT Category III",
+    "U": "CPT PLA",
+}
 
 
 def code_system(code: str) -> CodeSystem:

@@ -27,13 +27,19 @@ def run_demo(settings: Settings, *, keep: bool, claims_file: Path | None = None)
     kafka.start()
     stamp = time.strftime("%Y%m%d%H%M%S")
     prefix = f"{settings.topic_prefix}demo-{stamp}."
-    run_settings = settings.model_copy(update={"topic_prefix": prefix, "kafka_bootstrap": kafka.bootstrap})
+    run_settings = settings.model_copy(
+        update={"topic_prefix": prefix, "kafka_bootstrap": kafka.bootstrap}
+    )
     specs = load_topics(run_settings)
     worker = WorkerProcess(
-        settings={"CLAIMS_KAFKA_BOOTSTRAP": kafka.bootstrap, "CLAIMS_TOPIC_PREFIX": prefix,
-                  "CLAIMS_APP_ID": f"claims-processor-demo-{stamp}",
-                  "CLAIMS_WEB_HOST": settings.web_host, "CLAIMS_WEB_PORT": str(settings.web_port),
-                  "CLAIMS_LOG_LEVEL": "INFO"},
+        settings={
+            "CLAIMS_KAFKA_BOOTSTRAP": kafka.bootstrap,
+            "CLAIMS_TOPIC_PREFIX": prefix,
+            "CLAIMS_APP_ID": f"claims-processor-demo-{stamp}",
+            "CLAIMS_WEB_HOST": settings.web_host,
+            "CLAIMS_WEB_PORT": str(settings.web_port),
+            "CLAIMS_LOG_LEVEL": "INFO",
+        },
         log_path=REPO / ".run" / "demo" / f"worker-{stamp}.log",
     )
     try:
@@ -48,9 +54,11 @@ def run_demo(settings: Settings, *, keep: bool, claims_file: Path | None = None)
         return 0 if len(collected.records) == produced.count else 1
     finally:
         if keep:
-            print(f"\nKEEP=1: Kafka ({kafka.bootstrap}) and the worker (pid "
-                  f"{worker.process.pid if worker.process else '-'}) are still running; "
-                  f"stop them with `make stop`.")
+            print(
+                f"\nKEEP=1: Kafka ({kafka.bootstrap}) and the worker (pid "
+                f"{worker.process.pid if worker.process else '-'}) are still running; "
+                f"stop them with `make stop`."
+            )
         else:
             worker.stop()
             kafka.stop()
@@ -73,14 +81,17 @@ def _summary(kafka, worker, specs, produced, collected, metrics_text, claims) ->
             sent = produced.timestamps_by_key.get(document["claim_id"])
             findings_key = document["findings"]
         if findings_key:
-            findings.update(f"{f['edit_id']} ({f['disposition']}, CARC {f['carc']})" for f in findings_key)
+            findings.update(
+                f"{f['edit_id']} ({f['disposition']}, CARC {f['carc']})" for f in findings_key
+            )
         if sent is not None:
             latencies.append(record.timestamp_ms - sent)
     first_in = min(produced.timestamps_by_position.values())
     last_out = max((r.timestamp_ms for r in collected.records), default=first_in)
     span = max(1, last_out - first_in) / 1000
     routed_metric = sum(
-        float(line.rsplit(" ", 1)[1]) for line in metrics_text.splitlines()
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics_text.splitlines()
         if line.startswith("claims_routed_total{")
     )
     lines = [

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from processor.codesets import CodeSets, ProcedureCode, ReleaseInfo
 from processor.codes import code_system
+from processor.codesets import CodeSets, ProcedureCode, ReleaseInfo
 from processor.models import Claim, EnrichedClaim, EnrichedLine, LineEnrichment, ServiceLine
 from processor.models.outputs import Level2Category, MueFact
 
@@ -105,7 +106,7 @@ def enrich_claim(claim: Claim, codesets: CodeSets) -> EnrichedClaim:
     return EnrichedClaim.model_construct(_fields_set=claim.model_fields_set, **values)
 
 
-def _fields(model: Claim | ServiceLine) -> dict[str, object]:
+def _fields(model: Claim | ServiceLine) -> dict[str, Any]:
     values = dict(model.__dict__)
     if model.__pydantic_extra__:
         values.update(model.__pydantic_extra__)

@@ -39,21 +39,32 @@ class LocalKafka:
         return f"127.0.0.1:{self.port}"
 
     def _env(self) -> dict[str, str]:
-        return {**os.environ, "KAFKA_PORT": str(self.port), "KAFKA_RUN_DIR": str(self.run_dir),
-                "PYTHON": sys.executable}
+        return {
+            **os.environ,
+            "KAFKA_PORT": str(self.port),
+            "KAFKA_RUN_DIR": str(self.run_dir),
+            "PYTHON": sys.executable,
+        }
 
     def start(self) -> None:
         if not KAFKA_SCRIPT.is_file():
             raise RuntimeError(f"{KAFKA_SCRIPT} not found: the local Kafka needs a source checkout")
         started = time.perf_counter()
-        done = subprocess.run([str(KAFKA_SCRIPT), "start"], env=self._env(), capture_output=True,
-                              text=True, check=False)
+        done = subprocess.run(
+            [str(KAFKA_SCRIPT), "start"],
+            env=self._env(),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if done.returncode != 0:
             raise RuntimeError(f"local Kafka did not start:\n{done.stderr[-3000:]}")
         self.started_in = time.perf_counter() - started
 
     def stop(self) -> None:
-        subprocess.run([str(KAFKA_SCRIPT), "stop"], env=self._env(), capture_output=True, check=False)
+        subprocess.run(
+            [str(KAFKA_SCRIPT), "stop"], env=self._env(), capture_output=True, check=False
+        )
 
 
 @dataclass
@@ -74,12 +85,19 @@ class WorkerProcess:
         log = self.log_path.open("wb")
         env = {**os.environ, **self.settings}
         started = time.perf_counter()
-        self.process = subprocess.Popen([sys.executable, "-m", "processor", "worker"], env=env,
-                                        stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "processor", "worker"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=REPO,
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"worker exited with {self.process.returncode}:\n{self.log_tail()}")
+                raise RuntimeError(
+                    f"worker exited with {self.process.returncode}:\n{self.log_tail()}"
+                )
             if self.get("/ready")[0] == 200:
                 self.ready_in = time.perf_counter() - started
                 return
@@ -134,18 +152,27 @@ class Collected:
 async def collect(bootstrap: str, topics: list[str], expected: int, timeout: float) -> Collected:
     """Read the topics from the beginning until `expected` records arrived or the timeout,
     then keep reading one more second to catch any surplus (a duplicate would show)."""
-    consumer = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                                enable_auto_commit=False, group_id=None)
+    consumer = AIOKafkaConsumer(
+        *topics,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+    )
     await consumer.start()
     collected = Collected()
     try:
         deadline = time.monotonic() + timeout
         grace_until: float | None = None
-        while time.monotonic() < deadline and (grace_until is None or time.monotonic() < grace_until):
+        while time.monotonic() < deadline and (
+            grace_until is None or time.monotonic() < grace_until
+        ):
             batch = await consumer.getmany(timeout_ms=200)
             for records in batch.values():
                 for r in records:
-                    collected.records.append(Output(r.topic, r.partition, r.offset, r.key, r.value, r.timestamp))
+                    collected.records.append(
+                        Output(r.topic, r.partition, r.offset, r.key, r.value, r.timestamp)
+                    )
             if grace_until is None and len(collected.records) >= expected:
                 grace_until = time.monotonic() + 1.0
     finally:

@@ -20,6 +20,7 @@ from processor.edits.engine import EditFailed, StageTimer, run_edits
 from processor.enrichment import enrich_claim, service_dates
 from processor.models import Claim, DeadLetter, EnrichedClaim, ScrubResult, SourcePosition
 from processor.models.envelope import EnrichedEnvelope
+from processor.models.outputs import ErrorKind
 from processor.profiles import Ruleset
 from processor.routing import content_digest, event_id, route_claim
 
@@ -31,7 +32,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def describe_validation_error(exc: ValidationError) -> tuple[str, str]:
+def describe_validation_error(exc: ValidationError) -> tuple[ErrorKind, str]:
     """(error_kind, message) for a claim that could not be read. Messages name the field
     and the rule, never the value (values may be PHI)."""
     errors = exc.errors(include_url=False, include_input=False)
@@ -73,8 +74,9 @@ class Scrubber:
     # -- the hops ---------------------------------------------------------------------------
     def read(self, raw: bytes | None, *, key: str | None, source: Source) -> Claim | DeadLetter:
         if raw is None or raw == b"":
-            return self.dead_letter(raw, key=key, source=source, kind="json",
-                                    error="empty message (no value)")
+            return self.dead_letter(
+                raw, key=key, source=source, kind="json", error="empty message (no value)"
+            )
         try:
             return Claim.model_validate_json(raw)
         except ValidationError as exc:
@@ -86,8 +88,9 @@ class Scrubber:
     def enrich(self, claim: Claim) -> EnrichedClaim:
         return enrich_claim(claim, self.codesets)
 
-    def intake(self, raw: bytes | None, *, key: str | None, source: Source,
-               timestamp_ms: int | None = None) -> EnrichedEnvelope | DeadLetter:
+    def intake(
+        self, raw: bytes | None, *, key: str | None, source: Source, timestamp_ms: int | None = None
+    ) -> EnrichedEnvelope | DeadLetter:
         """The intake agent's work: read and enrich, ready for claims.enriched."""
         claim = self.read(raw, key=key, source=source)
         if isinstance(claim, DeadLetter):
@@ -139,20 +142,22 @@ class Scrubber:
             )
 
     # -- offline ----------------------------------------------------------------------------
-    def scrub(self, raw: bytes | None, *, key: str | None = None,
-              source: Source | None = None) -> ScrubResult | DeadLetter:
+    def scrub(
+        self, raw: bytes | None, *, key: str | None = None, source: Source | None = None
+    ) -> ScrubResult | DeadLetter:
         """All hops for one message, as `claims-processor scrub` runs them."""
         envelope = self.intake(raw, key=key, source=source or Source())
         if isinstance(envelope, DeadLetter):
             return envelope
         return self.evaluate_envelope(envelope)
 
-    def dead_letter(self, raw: bytes | None, *, key: str | None, source: Source, kind: str,
-                    error: str) -> DeadLetter:
+    def dead_letter(
+        self, raw: bytes | None, *, key: str | None, source: Source, kind: ErrorKind, error: str
+    ) -> DeadLetter:
         return DeadLetter(
             received_key=key,
             error=error,
-            error_kind=kind,  # type: ignore[arg-type]
+            error_kind=kind,
             original=base64.b64encode(raw or b"").decode("ascii"),
             source=source.position(),
             processed_at=self.clock(),

@@ -33,11 +33,14 @@ def claim_key(raw: bytes) -> bytes | None:
     return None
 
 
-async def produce_file(bootstrap: str, topic: str, path: Path, *, rate: float | None = None) -> Produced:
+async def produce_file(
+    bootstrap: str, topic: str, path: Path, *, rate: float | None = None
+) -> Produced:
     lines = [line.rstrip(b"\r\n") for line in path.read_bytes().splitlines()]
     messages = [line for line in lines if line.strip()]
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5,
-                                enable_idempotence=True)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", linger_ms=5, enable_idempotence=True
+    )
     await producer.start()
     started = time.perf_counter()
     first_send = time.time()
@@ -61,5 +64,11 @@ async def produce_file(bootstrap: str, topic: str, path: Path, *, rate: float | 
                 by_key[key.decode()] = metadata.timestamp
     finally:
         await producer.stop()
-    return Produced(len(messages), len(lines) - len(messages), time.perf_counter() - started,
-                    by_position, by_key, first_send)
+    return Produced(
+        len(messages),
+        len(lines) - len(messages),
+        time.perf_counter() - started,
+        by_position,
+        by_key,
+        first_send,
+    )

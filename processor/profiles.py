@@ -105,7 +105,9 @@ def _apply(path: Path, catalogue: Mapping[str, Edit], document: dict[str, Any]) 
             parameters[key] = value
         active.append(
             ActiveEdit(
-                spec=replace(spec, disposition=disposition, parameters=MappingProxyType(parameters)),
+                spec=replace(
+                    spec, disposition=disposition, parameters=MappingProxyType(parameters)
+                ),
                 edit=item,
             )
         )

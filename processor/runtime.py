@@ -16,7 +16,11 @@ def build_scrubber(settings: Settings) -> Scrubber:
     codesets = load_codesets(settings.codesets_dir)
     ruleset = load_ruleset(settings.profiles_dir)
     releases = codesets.releases()
-    log.info("code sets: %d releases (%s); rule set %s, profiles %s", len(releases),
-             ", ".join(f"{r.kind} {r.release_id}" for r in releases), ruleset.version,
-             ", ".join(sorted(ruleset.profiles)))
+    log.info(
+        "code sets: %d releases (%s); rule set %s, profiles %s",
+        len(releases),
+        ", ".join(f"{r.kind} {r.release_id}" for r in releases),
+        ruleset.version,
+        ", ".join(sorted(ruleset.profiles)),
+    )
     return Scrubber(codesets, ruleset)

@@ -42,22 +42,52 @@ PAYERS = [
 VISITS: list[tuple[list[dict[str, Any]], list[str]]] = [
     ([{"procedure_code": "99213", "charge": "110.00"}], ["I10", "E78.5"]),
     ([{"procedure_code": "99214", "charge": "165.00"}], ["E11.9", "I10"]),
-    ([{"procedure_code": "99214", "modifiers": ["25"], "charge": "165.00"},
-      {"procedure_code": "20610", "modifiers": ["RT"], "charge": "140.00"}], ["M17.11"]),
-    ([{"procedure_code": "99213", "charge": "110.00"},
-      {"procedure_code": "36415", "charge": "12.00"},
-      {"procedure_code": "85025", "charge": "28.00"},
-      {"procedure_code": "80053", "charge": "45.00"}], ["E11.65", "E78.5"]),
+    (
+        [
+            {"procedure_code": "99214", "modifiers": ["25"], "charge": "165.00"},
+            {"procedure_code": "20610", "modifiers": ["RT"], "charge": "140.00"},
+        ],
+        ["M17.11"],
+    ),
+    (
+        [
+            {"procedure_code": "99213", "charge": "110.00"},
+            {"procedure_code": "36415", "charge": "12.00"},
+            {"procedure_code": "85025", "charge": "28.00"},
+            {"procedure_code": "80053", "charge": "45.00"},
+        ],
+        ["E11.65", "E78.5"],
+    ),
     ([{"procedure_code": "93000", "charge": "60.00"}], ["R07.9"]),
-    ([{"procedure_code": "97110", "units": 2, "charge": "90.00"},
-      {"procedure_code": "97140", "modifiers": ["59"], "charge": "45.00"}], ["M54.50"]),
-    ([{"procedure_code": "99212", "charge": "75.00"},
-      {"procedure_code": "J1885", "modifiers": ["JZ"], "units": 2, "charge": "18.00",
-       "drug": {"ndc": "00409-3795-01", "quantity": 1, "unit": "ML"}},
-      {"procedure_code": "96372", "charge": "40.00"}], ["R10.9"]),
+    (
+        [
+            {"procedure_code": "97110", "units": 2, "charge": "90.00"},
+            {"procedure_code": "97140", "modifiers": ["59"], "charge": "45.00"},
+        ],
+        ["M54.50"],
+    ),
+    (
+        [
+            {"procedure_code": "99212", "charge": "75.00"},
+            {
+                "procedure_code": "J1885",
+                "modifiers": ["JZ"],
+                "units": 2,
+                "charge": "18.00",
+                "drug": {"ndc": "00409-3795-01", "quantity": 1, "unit": "ML"},
+            },
+            {"procedure_code": "96372", "charge": "40.00"},
+        ],
+        ["R10.9"],
+    ),
     ([{"procedure_code": "71046", "charge": "85.00"}], ["J06.9"]),
-    ([{"procedure_code": "G0008", "charge": "25.00"},
-      {"procedure_code": "90686", "charge": "30.00"}], ["Z23"]),
+    (
+        [
+            {"procedure_code": "G0008", "charge": "25.00"},
+            {"procedure_code": "90686", "charge": "30.00"},
+        ],
+        ["Z23"],
+    ),
 ]
 
 
@@ -73,7 +103,11 @@ def _base(rng: random.Random, index: int) -> Claim:
         "frequency_code": "1",
         "received_at": f"{received.isoformat()}T{rng.randrange(8, 18):02d}:{rng.randrange(60):02d}:00Z",
         "payer": dict(payer),
-        "billing_provider": {"npi": npi, "taxonomy": "207Q00000X", "tax_id": f"{rng.randrange(10**8, 10**9)}"},
+        "billing_provider": {
+            "npi": npi,
+            "taxonomy": "207Q00000X",
+            "tax_id": f"{rng.randrange(10**8, 10**9)}",
+        },
         "rendering_provider": {"npi": npi},
         "referring_provider": None,
         "patient": {
@@ -87,28 +121,41 @@ def _base(rng: random.Random, index: int) -> Claim:
         "lines": [],
     }
     for number, line in enumerate(lines, start=1):
-        claim["lines"].append({
-            "line_number": number,
-            "procedure_code": line["procedure_code"],
-            "modifiers": list(line.get("modifiers", [])),
-            "units": line.get("units", 1),
-            "charge": line["charge"],
-            "service_date": dos.isoformat(),
-            "diagnosis_pointers": [1] if len(diagnoses) == 1 else [1, 2],
-            **({"drug": line["drug"]} if "drug" in line else {}),
-        })
+        claim["lines"].append(
+            {
+                "line_number": number,
+                "procedure_code": line["procedure_code"],
+                "modifiers": list(line.get("modifiers", [])),
+                "units": line.get("units", 1),
+                "charge": line["charge"],
+                "service_date": dos.isoformat(),
+                "diagnosis_pointers": [1] if len(diagnoses) == 1 else [1, 2],
+                **({"drug": line["drug"]} if "drug" in line else {}),
+            }
+        )
     return claim
 
 
 def _dme(rng: random.Random, index: int) -> Claim:
     claim = _base(rng, index)
     claim["billing_provider"]["taxonomy"] = "332B00000X"
-    claim["referring_provider"] = {"npi": npi_with_check_digit(f"1{rng.randrange(10**7, 10**8):08d}")}
+    claim["referring_provider"] = {
+        "npi": npi_with_check_digit(f"1{rng.randrange(10**7, 10**8):08d}")
+    }
     claim["place_of_service"] = "12"
     claim["diagnoses"] = ["S93.401A"]
     dos = claim["lines"][0]["service_date"]
-    claim["lines"] = [{"line_number": 1, "procedure_code": "E0114", "modifiers": ["NU"], "units": 1,
-                       "charge": "65.00", "service_date": dos, "diagnosis_pointers": [1]}]
+    claim["lines"] = [
+        {
+            "line_number": 1,
+            "procedure_code": "E0114",
+            "modifiers": ["NU"],
+            "units": 1,
+            "charge": "65.00",
+            "service_date": dos,
+            "diagnosis_pointers": [1],
+        }
+    ]
     return claim
 
 
@@ -179,10 +226,18 @@ def _vendor_fields(c: Claim, r: random.Random) -> None:
 
 
 RISKS: list[Callable[[random.Random, int], Claim]] = [
-    _with(_bad_billing_npi), _with(_bad_rendering_npi), _with(_dos_after_receipt),
-    _with(_end_before_start), _with(_zero_units), _with(_negative_charge), _with(_bad_code),
-    _with(_bad_modifier), _with(_replacement_without_original), _with(_bad_pos),
-    _with(_no_pointer), _with(_pointer_past_end),
+    _with(_bad_billing_npi),
+    _with(_bad_rendering_npi),
+    _with(_dos_after_receipt),
+    _with(_end_before_start),
+    _with(_zero_units),
+    _with(_negative_charge),
+    _with(_bad_code),
+    _with(_bad_modifier),
+    _with(_replacement_without_original),
+    _with(_bad_pos),
+    _with(_no_pointer),
+    _with(_pointer_past_end),
 ]
 
 UNREADABLE: list[bytes] = [
@@ -212,7 +267,9 @@ def demo_claims(count: int = 200, seed: int = 417) -> list[bytes]:
         makers.append(RISKS[i % len(RISKS)])
     rng.shuffle(makers)
     messages = [orjson.dumps(make(rng, index)) for index, make in enumerate(makers, start=1)]
-    for position, raw in zip(rng.sample(range(len(messages)), len(UNREADABLE)), UNREADABLE, strict=True):
+    for position, raw in zip(
+        rng.sample(range(len(messages)), len(UNREADABLE)), UNREADABLE, strict=True
+    ):
         messages.insert(position, raw)
     return messages
 

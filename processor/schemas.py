@@ -1,7 +1,7 @@
 """JSON Schemas of the contracts, generated from the models into schemas/.
 
-    python -m processor.schemas          write schemas/*.json
-    python -m processor.schemas --check  exit 1 when schemas/ differs from the models
+python -m processor.schemas          write schemas/*.json
+python -m processor.schemas --check  exit 1 when schemas/ differs from the models
 """
 
 from __future__ import annotations
@@ -28,7 +28,9 @@ SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas"
 def generate() -> dict[str, dict[str, Any]]:
     out = {}
     for filename, model in SCHEMAS.items():
-        schema = model.model_json_schema(mode="serialization" if model is not Claim else "validation")
+        schema = model.model_json_schema(
+            mode="serialization" if model is not Claim else "validation"
+        )
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         schema["$id"] = f"claims-processor/{filename}"
         out[filename] = schema
@@ -51,8 +53,10 @@ def main(argv: list[str]) -> int:
         else:
             path.write_text(text)
     if stale:
-        print(f"schemas out of date: {', '.join(stale)}; run `python -m processor.schemas`",
-              file=sys.stderr)
+        print(
+            f"schemas out of date: {', '.join(stale)}; run `python -m processor.schemas`",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

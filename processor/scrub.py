@@ -17,7 +17,9 @@ def _count_lines(path: Path) -> int:
         return sum(1 for _ in handle)
 
 
-def scrub_file(scrubber: Scrubber, input_path: Path, output: IO[bytes], *, progress: bool) -> dict[str, object]:
+def scrub_file(
+    scrubber: Scrubber, input_path: Path, output: IO[bytes], *, progress: bool
+) -> dict[str, object]:
     """One output line per input line, in input order. Returns the summary."""
     routes: Counter[str] = Counter()
     findings: Counter[str] = Counter()

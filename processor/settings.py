@@ -14,20 +14,38 @@ ENV_PREFIX = "CLAIMS_"
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
 
-    kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers, host:port[,host:port]")
-    topic_prefix: str = Field("", description="prepended to every topic name (several environments on one cluster)")
-    topic_replication_factor: int = Field(1, ge=1, description="replication factor for `topics apply`")
-    topics_file: Path | None = Field(None, description="the topic map (default: topics/topics.toml)")
-    codesets_dir: Path | None = Field(None, description="code-set directory (default: the shipped sample release)")
-    profiles_dir: Path | None = Field(None, description="extra payer profiles (*.toml) that add to or replace the built-ins")
-    app_id: str = Field("claims-processor", min_length=1, description="faust app id = consumer group id")
+    kafka_bootstrap: str = Field(
+        "127.0.0.1:9092", description="Kafka bootstrap servers, host:port[,host:port]"
+    )
+    topic_prefix: str = Field(
+        "", description="prepended to every topic name (several environments on one cluster)"
+    )
+    topic_replication_factor: int = Field(
+        1, ge=1, description="replication factor for `topics apply`"
+    )
+    topics_file: Path | None = Field(
+        None, description="the topic map (default: topics/topics.toml)"
+    )
+    codesets_dir: Path | None = Field(
+        None, description="code-set directory (default: the shipped sample release)"
+    )
+    profiles_dir: Path | None = Field(
+        None, description="extra payer profiles (*.toml) that add to or replace the built-ins"
+    )
+    app_id: str = Field(
+        "claims-processor", min_length=1, description="faust app id = consumer group id"
+    )
     web_host: str = Field("127.0.0.1", description="address of /metrics, /health, /ready")
     web_port: int = Field(6066, ge=1, le=65535, description="port of /metrics, /health, /ready")
     web_enabled: bool = Field(True, description="serve /metrics, /health and /ready")
-    apply_topics: bool = Field(True, description="the worker creates/updates the declared topics at start")
+    apply_topics: bool = Field(
+        True, description="the worker creates/updates the declared topics at start"
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="log level")
     commit_interval: float = Field(1.0, gt=0, description="seconds between offset commits")
-    broker_session_timeout: float = Field(60.0, gt=0, description="consumer session timeout, seconds")
+    broker_session_timeout: float = Field(
+        60.0, gt=0, description="consumer session timeout, seconds"
+    )
     producer_linger_ms: int = Field(5, ge=0, description="producer batching delay, milliseconds")
 
 

@@ -67,10 +67,14 @@ def load_topics(settings: Settings) -> dict[Role, TopicSpec]:
             partitions = int(entry["partitions"])
             name = str(entry["name"])
         except (KeyError, TypeError, ValueError) as exc:
-            raise TopicMapError(f"{where}: needs name and a whole number of partitions ({exc})") from None
+            raise TopicMapError(
+                f"{where}: needs name and a whole number of partitions ({exc})"
+            ) from None
         policy = entry.get("cleanup_policy", "delete")
         if policy not in ("delete", "compact") or partitions < 1:
-            raise TopicMapError(f"{where}: cleanup_policy must be delete or compact, partitions >= 1")
+            raise TopicMapError(
+                f"{where}: cleanup_policy must be delete or compact, partitions >= 1"
+            )
         retention = entry.get("retention_ms")
         specs[role] = TopicSpec(
             role=role,
@@ -114,13 +118,18 @@ async def describe(admin: AIOKafkaAdminClient, specs: list[TopicSpec]) -> dict[s
     return states
 
 
-async def _create_missing(admin: AIOKafkaAdminClient, settings: Settings,
-                          missing: list[TopicSpec]) -> tuple[list[TopicSpec], list[TopicSpec]]:
+async def _create_missing(
+    admin: AIOKafkaAdminClient, settings: Settings, missing: list[TopicSpec]
+) -> tuple[list[TopicSpec], list[TopicSpec]]:
     """Create topics; returns (created, already there). A topic another client created
     meanwhile (or whose metadata had not reached us) answers TOPIC_ALREADY_EXISTS."""
     response = await admin.create_topics(
-        [NewTopic(s.name, s.partitions, settings.topic_replication_factor, topic_configs=s.configs())
-         for s in missing]
+        [
+            NewTopic(
+                s.name, s.partitions, settings.topic_replication_factor, topic_configs=s.configs()
+            )
+            for s in missing
+        ]
     )
     codes = {name: code for name, code, *_ in response.topic_errors}
     created, existing = [], []
@@ -138,7 +147,9 @@ async def _create_missing(admin: AIOKafkaAdminClient, settings: Settings,
 async def apply(settings: Settings, specs: list[TopicSpec]) -> list[tuple[str, str]]:
     """Create missing topics, add partitions, set declared configs. Idempotent. Returns
     (topic, what was done) per topic. Partitions are never reduced (Kafka cannot)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, request_timeout_ms=15000)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap, request_timeout_ms=15000
+    )
     await admin.start()
     try:
         states = await describe(admin, specs)
@@ -158,19 +169,24 @@ async def apply(settings: Settings, specs: list[TopicSpec]) -> list[tuple[str, s
                 await admin.create_partitions({spec.name: NewPartitions(spec.partitions)})
                 done[spec.name].append(f"partitions {state.partitions} -> {spec.partitions}")
             elif state.partitions is not None and state.partitions > spec.partitions:
-                done[spec.name].append(f"has {state.partitions} partitions, more than the declared "
-                                       f"{spec.partitions} (Kafka cannot reduce; left as is)")
+                done[spec.name].append(
+                    f"has {state.partitions} partitions, more than the declared "
+                    f"{spec.partitions} (Kafka cannot reduce; left as is)"
+                )
             wanted = spec.configs()
             if any(state.configs.get(k) != v for k, v in wanted.items()):
-                await admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, spec.name, wanted)])
+                await admin.alter_configs(
+                    [ConfigResource(ConfigResourceType.TOPIC, spec.name, wanted)]
+                )
                 done[spec.name].append("configs updated")
         return [(s.name, "; ".join(done[s.name]) or "unchanged") for s in specs]
     finally:
         await admin.close()
 
 
-async def _describe_when_visible(admin: AIOKafkaAdminClient, specs: list[TopicSpec],
-                                 timeout: float = 10.0) -> dict[str, TopicState]:
+async def _describe_when_visible(
+    admin: AIOKafkaAdminClient, specs: list[TopicSpec], timeout: float = 10.0
+) -> dict[str, TopicState]:
     """Describe topics that exist but whose metadata may still be on its way to us."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
@@ -178,13 +194,17 @@ async def _describe_when_visible(admin: AIOKafkaAdminClient, specs: list[TopicSp
         if all(state.exists for state in states.values()):
             return states
         if asyncio.get_running_loop().time() > deadline:
-            raise RuntimeError(f"topics {sorted(n for n, s in states.items() if not s.exists)} "
-                               "exist but their metadata did not arrive")
+            raise RuntimeError(
+                f"topics {sorted(n for n, s in states.items() if not s.exists)} "
+                "exist but their metadata did not arrive"
+            )
         await asyncio.sleep(0.2)
 
 
 async def status(settings: Settings, specs: list[TopicSpec]) -> dict[str, TopicState]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, request_timeout_ms=15000)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap, request_timeout_ms=15000
+    )
     await admin.start()
     try:
         return await describe(admin, specs)

@@ -20,7 +20,12 @@ def test_scrub_writes_one_line_per_input_line_in_order(tmp_path, capsys):
     out = tmp_path / "out.jsonl"
     assert main(["scrub", str(source), "--output", str(out)]) == 0
     rows = [orjson.loads(line) for line in out.read_bytes().splitlines()]
-    assert [r.get("route", r["event_type"]) for r in rows] == ["clean", "claim.unreadable", "risk", "claim.unreadable"]
+    assert [r.get("route", r["event_type"]) for r in rows] == [
+        "clean",
+        "claim.unreadable",
+        "risk",
+        "claim.unreadable",
+    ]
     assert rows[1]["source"] == {"topic": str(source), "partition": None, "offset": 2}
     assert rows[2]["claim_id"] == "BAD"
     summary = capsys.readouterr().err
@@ -66,7 +71,12 @@ def test_bad_codesets_dir_names_the_problem(tmp_path, capsys):
 def test_settings_lists_every_variable(capsys):
     assert main(["settings"]) == 0
     text = capsys.readouterr().out
-    for variable in ("CLAIMS_KAFKA_BOOTSTRAP", "CLAIMS_TOPIC_PREFIX", "CLAIMS_WEB_HOST", "CLAIMS_CODESETS_DIR"):
+    for variable in (
+        "CLAIMS_KAFKA_BOOTSTRAP",
+        "CLAIMS_TOPIC_PREFIX",
+        "CLAIMS_WEB_HOST",
+        "CLAIMS_CODESETS_DIR",
+    ):
         assert variable in text
 
 

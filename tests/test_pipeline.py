@@ -9,15 +9,18 @@ from processor.pipeline import Scrubber, Source
 from tests.factories import FIXED_NOW, claim_bytes, claim_dict, sample_scrubber
 
 
-@pytest.mark.parametrize(("raw", "kind"), [
-    (b"not json", "json"),
-    (b'{"claim_id": "A", "truncated": ', "json"),
-    (b"\xff\xfe\x00", "encoding"),
-    (b"[1, 2]", "schema"),
-    (b'{"claim_id": "A"}', "schema"),
-    (b"", "json"),
-    (None, "json"),
-])
+@pytest.mark.parametrize(
+    ("raw", "kind"),
+    [
+        (b"not json", "json"),
+        (b'{"claim_id": "A", "truncated": ', "json"),
+        (b"\xff\xfe\x00", "encoding"),
+        (b"[1, 2]", "schema"),
+        (b'{"claim_id": "A"}', "schema"),
+        (b"", "json"),
+        (None, "json"),
+    ],
+)
 def test_unreadable_messages_become_dead_letters_with_their_bytes(raw, kind):
     letter = sample_scrubber().scrub(raw, key="K-1", source=Source("claims.submitted", 3, 81234))
     assert isinstance(letter, DeadLetter)
@@ -56,8 +59,17 @@ def test_result_carries_enrichment_versions_and_the_input_untouched():
 def test_dme_supplier_taxonomy_uses_the_dme_mue_table():
     claim = claim_dict()
     claim["billing_provider"]["taxonomy"] = "332B00000X"
-    claim["lines"] = [{"line_number": 1, "procedure_code": "E0114", "modifiers": ["NU"], "units": 1,
-                       "charge": "65", "service_date": "2024-11-18", "diagnosis_pointers": [1]}]
+    claim["lines"] = [
+        {
+            "line_number": 1,
+            "procedure_code": "E0114",
+            "modifiers": ["NU"],
+            "units": 1,
+            "charge": "65",
+            "service_date": "2024-11-18",
+            "diagnosis_pointers": [1],
+        }
+    ]
     result = sample_scrubber().scrub(claim_bytes(claim))
     assert result.claim.lines[0].enrichment.mue.table == "dme_supplier"
 
@@ -66,7 +78,10 @@ def test_same_message_same_event_id():
     first = sample_scrubber().scrub(claim_bytes())
     second = sample_scrubber().scrub(claim_bytes())
     assert first.event_id == second.event_id
-    assert sample_scrubber().scrub(claim_bytes(claim_dict(claim_id="OTHER"))).event_id != first.event_id
+    assert (
+        sample_scrubber().scrub(claim_bytes(claim_dict(claim_id="OTHER"))).event_id
+        != first.event_id
+    )
 
 
 def test_a_stage_that_raises_dead_letters_the_claim_with_the_original_bytes():
@@ -76,7 +91,9 @@ def test_a_stage_that_raises_dead_letters_the_claim_with_the_original_bytes():
 
     base = sample_scrubber()
     profile = base.ruleset.for_plan_type("medicare")
-    broken = ActiveEdit(spec=profile.edits[0].spec, edit=Edit(spec=profile.edits[0].spec, check=explode))
+    broken = ActiveEdit(
+        spec=profile.edits[0].spec, edit=Edit(spec=profile.edits[0].spec, check=explode)
+    )
     object.__setattr__(profile, "stages", (("format", (broken,)),))  # this profile only
     try:
         raw = claim_bytes()
@@ -90,5 +107,7 @@ def test_a_stage_that_raises_dead_letters_the_claim_with_the_original_bytes():
 
 
 def test_the_clock_sets_processed_at():
-    scrubber = Scrubber(sample_scrubber().codesets, sample_scrubber().ruleset, clock=lambda: FIXED_NOW)
+    scrubber = Scrubber(
+        sample_scrubber().codesets, sample_scrubber().ruleset, clock=lambda: FIXED_NOW
+    )
     assert scrubber.scrub(claim_bytes()).processed_at == FIXED_NOW

@@ -12,7 +12,9 @@ def test_every_plan_type_has_a_profile_and_all_edits_run_in_stage_order():
     for profile in ruleset.profiles.values():
         order = [STAGES.index(a.spec.stage) for a in profile.edits]
         assert order == sorted(order)
-    assert {a.spec.edit_id for a in ruleset.for_plan_type("medicare").edits} == set(load_catalogue())
+    assert {a.spec.edit_id for a in ruleset.for_plan_type("medicare").edits} == set(
+        load_catalogue()
+    )
 
 
 def test_catalogue_metadata_is_complete():
@@ -35,14 +37,18 @@ def _scrub_with(folder, claim):
 
 
 def test_user_profile_switches_an_edit_off_and_changes_a_disposition(tmp_path):
-    folder = _write(tmp_path / "profiles", "commercial", '''
+    folder = _write(
+        tmp_path / "profiles",
+        "commercial",
+        """
 name = "commercial"
 plan_types = ["commercial", "other"]
 [edits.UNITS]
 enabled = false
 [edits.CHARGE]
 disposition = "review"
-''')
+""",
+    )
     claim = claim_dict()
     claim["payer"]["plan_type"] = "commercial"
     claim["lines"][0]["units"] = 0
@@ -57,21 +63,43 @@ disposition = "review"
 
 def test_profile_changes_the_ruleset_version(tmp_path):
     base = load_ruleset().version
-    folder = _write(tmp_path / "p", "medicare", 'name = "medicare"\nplan_types = ["medicare"]\n'
-                    '[edits.DOS-DATES.parameters]\nmax_span_days = 90\n')
+    folder = _write(
+        tmp_path / "p",
+        "medicare",
+        'name = "medicare"\nplan_types = ["medicare"]\n'
+        "[edits.DOS-DATES.parameters]\nmax_span_days = 90\n",
+    )
     assert load_ruleset(folder).version != base
     assert load_ruleset().version == base
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ('name = "x"\nplan_types = ["medicare"]\n[edits.NOPE]\nenabled = false', "edits.NOPE: no such edit"),
-    ('name = "x"\nplan_types = ["medicare"]\n[edits.UNITS]\ndisposition = "maybe"', "edits.UNITS.disposition"),
-    ('name = "x"\nplan_types = ["medicare"]\n[edits.UNITS.parameters]\nlimit = 3', "parameters.limit: the edit has no such parameter"),
-    ('name = "x"\nplan_types = ["medicare"]\n[edits.DOS-DATES.parameters]\nmax_span_days = "a year"', "expected int"),
-    ('name = "x"\nplan_types = ["tricare"]', "plan_types must list"),
-    ('name = "x"\nplan_types = ["medicare"]\n[edits.UNITS]\nenabled = "no"', "enabled must be true or false"),
-    ("name = [", "x.toml"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            'name = "x"\nplan_types = ["medicare"]\n[edits.NOPE]\nenabled = false',
+            "edits.NOPE: no such edit",
+        ),
+        (
+            'name = "x"\nplan_types = ["medicare"]\n[edits.UNITS]\ndisposition = "maybe"',
+            "edits.UNITS.disposition",
+        ),
+        (
+            'name = "x"\nplan_types = ["medicare"]\n[edits.UNITS.parameters]\nlimit = 3',
+            "parameters.limit: the edit has no such parameter",
+        ),
+        (
+            'name = "x"\nplan_types = ["medicare"]\n[edits.DOS-DATES.parameters]\nmax_span_days = "a year"',
+            "expected int",
+        ),
+        ('name = "x"\nplan_types = ["tricare"]', "plan_types must list"),
+        (
+            'name = "x"\nplan_types = ["medicare"]\n[edits.UNITS]\nenabled = "no"',
+            "enabled must be true or false",
+        ),
+        ("name = [", "x.toml"),
+    ],
+)
 def test_bad_profiles_name_the_file_and_setting(tmp_path, text, message):
     folder = _write(tmp_path / "p", "x", text)
     with pytest.raises(ProfileError, match=message.replace("(", r"\(").replace(".", r"\.")):

@@ -8,19 +8,31 @@ from tests.factories import claim_dict, parse
 
 
 def _finding(disposition, line_number=None):
-    return Finding(edit_id="X", category="format", level="line" if line_number else "claim",
-                   line_number=line_number, disposition=disposition, group_code="CO", carc="16",
-                   appealable=False, message="m", fix="f")
+    return Finding(
+        edit_id="X",
+        category="format",
+        level="line" if line_number else "claim",
+        line_number=line_number,
+        disposition=disposition,
+        group_code="CO",
+        carc="16",
+        appealable=False,
+        message="m",
+        fix="f",
+    )
 
 
-@pytest.mark.parametrize(("dispositions", "route", "level"), [
-    ([], "clean", "none"),
-    (["info"], "clean", "none"),
-    (["review"], "risk", "medium"),
-    (["review", "info"], "risk", "medium"),
-    (["deny"], "risk", "high"),
-    (["reject", "review"], "risk", "high"),
-])
+@pytest.mark.parametrize(
+    ("dispositions", "route", "level"),
+    [
+        ([], "clean", "none"),
+        (["info"], "clean", "none"),
+        (["review"], "risk", "medium"),
+        (["review", "info"], "risk", "medium"),
+        (["deny"], "risk", "high"),
+        (["reject", "review"], "risk", "high"),
+    ],
+)
 def test_route_and_risk_level(dispositions, route, level):
     claim = parse(claim_dict())
     got = route_claim(claim, [_finding(d, 1) for d in dispositions])
@@ -29,7 +41,12 @@ def test_route_and_risk_level(dispositions, route, level):
 
 def test_at_risk_sums_the_denied_lines_once():
     claim = parse(claim_dict())  # lines: 185.00, 140.00, 24.00
-    findings = [_finding("deny", 2), _finding("reject", 2), _finding("reject", 3), _finding("review", 1)]
+    findings = [
+        _finding("deny", 2),
+        _finding("reject", 2),
+        _finding("reject", 3),
+        _finding("review", 1),
+    ]
     assert route_claim(claim, findings)[2] == Decimal("164.00")
 
 

@@ -7,8 +7,10 @@ from tests.factories import sample_scrubber
 
 def test_committed_demo_file_is_the_generator_output():
     committed = (REPO / "examples" / "demo-claims.jsonl").read_bytes().splitlines()
-    assert committed == demo_claims(), "regenerate: python -c 'from processor.samples import " \
-        "write_demo_file; write_demo_file(\"examples/demo-claims.jsonl\")'"
+    assert committed == demo_claims(), (
+        "regenerate: python -c 'from processor.samples import "
+        'write_demo_file; write_demo_file("examples/demo-claims.jsonl")\''
+    )
 
 
 def test_demo_claims_show_every_edit_and_the_dead_letter_kinds():

@@ -33,9 +33,11 @@ def _map(tmp_path, text):
 def test_enriched_must_match_submitted_partitions(tmp_path):
     from processor.topics import _REPO
 
-    text = _REPO.read_text().replace('name = "claims.enriched"\nkey = "patient key (payer_id + member_id)"\n'
-                                     'value = "claim + per-line enrichment (internal)"\npartitions = 12',
-                                     'name = "claims.enriched"\npartitions = 6')
+    text = _REPO.read_text().replace(
+        'name = "claims.enriched"\nkey = "patient key (payer_id + member_id)"\n'
+        'value = "claim + per-line enrichment (internal)"\npartitions = 12',
+        'name = "claims.enriched"\npartitions = 6',
+    )
     with pytest.raises(TopicMapError, match="as many partitions as submitted"):
         load_topics(_map(tmp_path, text))
 

@@ -123,7 +123,9 @@ def _modifier(row: dict[str, str]) -> Modifier:
 
 
 def _pos(row: dict[str, str]) -> PlaceOfService:
-    return PlaceOfService(code=_required(row, "code").zfill(2), name=(row.get("name") or "").strip())
+    return PlaceOfService(
+        code=_required(row, "code").zfill(2), name=(row.get("name") or "").strip()
+    )
 
 
 _READERS: dict[CodeSetKind, Callable[[dict[str, str]], object]] = {

@@ -46,7 +46,9 @@ class ReleaseInfo:
     checksum: str  # sha256 of that file
 
     def covers(self, on: date) -> bool:
-        return self.effective_start <= on and (self.effective_end is None or on <= self.effective_end)
+        return self.effective_start <= on and (
+            self.effective_end is None or on <= self.effective_end
+        )
 
 
 @dataclass(frozen=True, slots=True)

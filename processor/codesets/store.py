@@ -5,6 +5,7 @@ a handful of releases), then a dict lookup inside it: constant time per line."""
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import date, timedelta
@@ -37,7 +38,7 @@ class CodeSets:
         for kind, items in by_kind.items():
             items.sort(key=lambda r: r.info.effective_start)
             # Each release ends the day before the next release of its kind starts.
-            for current, following in zip(items, items[1:], strict=False):
+            for current, following in itertools.pairwise(items):
                 end = following.info.effective_start - timedelta(days=1)
                 current.info = replace(current.info, effective_end=end)
             self._releases[kind] = items

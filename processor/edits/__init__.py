@@ -27,4 +27,14 @@ def load_catalogue() -> dict[str, Edit]:
     return registered_edits()
 
 
-__all__ = ["STAGES", "ActiveEdit", "ClaimContext", "Edit", "EditSpec", "Hit", "Stage", "edit", "load_catalogue"]
+__all__ = [
+    "STAGES",
+    "ActiveEdit",
+    "ClaimContext",
+    "Edit",
+    "EditSpec",
+    "Hit",
+    "Stage",
+    "edit",
+    "load_catalogue",
+]

@@ -27,12 +27,20 @@ def check_pointers(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit
     for line in ctx.lines:
         base = {"line": line.line_number, "count": count, "code": line.procedure_code}
         if not line.diagnosis_pointers:
-            yield Hit(line.line_number, {**base, "problem": "no diagnosis pointer"},
-                      {"diagnosis_pointers": [], "diagnoses": count})
+            yield Hit(
+                line.line_number,
+                {**base, "problem": "no diagnosis pointer"},
+                {"diagnosis_pointers": [], "diagnoses": count},
+            )
             continue
         bad = [p for p in line.diagnosis_pointers if p < 1 or p > count]
         if bad:
-            problem = (f"diagnosis pointer(s) {', '.join(map(str, bad))} fall outside the "
-                       f"{count} diagnoses on the claim")
-            yield Hit(line.line_number, {**base, "problem": problem},
-                      {"diagnosis_pointers": list(line.diagnosis_pointers), "diagnoses": count})
+            problem = (
+                f"diagnosis pointer(s) {', '.join(map(str, bad))} fall outside the "
+                f"{count} diagnoses on the claim"
+            )
+            yield Hit(
+                line.line_number,
+                {**base, "problem": problem},
+                {"diagnosis_pointers": list(line.diagnosis_pointers), "diagnoses": count},
+            )

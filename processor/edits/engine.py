@@ -40,7 +40,9 @@ def to_finding(spec: EditSpec, hit: Hit) -> Finding:
     )
 
 
-def run_edits(ctx: ClaimContext, stages: StagePlan, timer: StageTimer | None = None) -> list[Finding]:
+def run_edits(
+    ctx: ClaimContext, stages: StagePlan, timer: StageTimer | None = None
+) -> list[Finding]:
     """Run each stage's edits in order over one claim; `timer(stage, seconds)` observes."""
     findings: list[Finding] = []
     for stage, edits in stages:

@@ -46,8 +46,11 @@ def check_dates(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
             yield Hit(
                 line_number=line.line_number,
                 values={"line": line.line_number, "problem": problem},
-                evidence={"service_date": str(start), "service_date_end": str(end) if end else None,
-                          "received_on": str(received_on)},
+                evidence={
+                    "service_date": str(start),
+                    "service_date_end": str(end) if end else None,
+                    "received_on": str(received_on),
+                },
             )
 
 
@@ -206,8 +209,10 @@ def check_place_of_service(ctx: ClaimContext, params: Mapping[str, Any]) -> Iter
         yield Hit(
             line_number=None,
             values={"pos": claim.place_of_service, "where": ""},
-            evidence={"place_of_service": claim.place_of_service,
-                      "release": pos_lookup.release.release_id},
+            evidence={
+                "place_of_service": claim.place_of_service,
+                "release": pos_lookup.release.release_id,
+            },
         )
     for line in claim.lines:
         if line.place_of_service is None:
@@ -217,6 +222,8 @@ def check_place_of_service(ctx: ClaimContext, params: Mapping[str, Any]) -> Iter
             yield Hit(
                 line_number=line.line_number,
                 values={"pos": line.place_of_service, "where": f" on line {line.line_number}"},
-                evidence={"place_of_service": line.place_of_service,
-                          "release": found.release.release_id},
+                evidence={
+                    "place_of_service": line.place_of_service,
+                    "release": found.release.release_id,
+                },
             )

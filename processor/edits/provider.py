@@ -43,7 +43,7 @@ def npi_is_valid(npi: str) -> bool:
 )
 def check_npi(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     claim = ctx.claim
-    roles = [("billing", claim.billing_provider.npi, None)]
+    roles: list[tuple[str, str, int | None]] = [("billing", claim.billing_provider.npi, None)]
     if claim.rendering_provider is not None:
         roles.append(("rendering", claim.rendering_provider.npi, None))
     if claim.referring_provider is not None:

@@ -35,6 +35,7 @@ CodeSystem = Literal[
     "CPT Level I", "CPT Category II", "CPT Category III", "CPT PLA", "HCPCS Level II", "unknown"
 ]
 CodeStatus = Literal["active", "not_yet_effective", "terminated", "unknown"]
+ErrorKind = Literal["encoding", "json", "schema", "processing"]
 
 
 class Finding(BaseModel):
@@ -120,7 +121,7 @@ class DeadLetter(BaseModel):
     event_type: Literal["claim.unreadable"] = "claim.unreadable"
     received_key: str | None
     error: str
-    error_kind: Literal["encoding", "json", "schema", "processing"]
+    error_kind: ErrorKind
     original: str = Field(description="the original message bytes, base64")
     source: SourcePosition
     processed_at: datetime

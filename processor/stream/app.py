@@ -48,8 +48,12 @@ def _key_text(key: bytes | None) -> str | None:
     return key.decode("utf-8", "replace") if key is not None else None
 
 
-def create_app(settings: Settings, scrubber: Scrubber, specs: dict[Role, TopicSpec],
-               registry: CollectorRegistry | None = None) -> StreamApp:
+def create_app(
+    settings: Settings,
+    scrubber: Scrubber,
+    specs: dict[Role, TopicSpec],
+    registry: CollectorRegistry | None = None,
+) -> StreamApp:
     registry = registry or CollectorRegistry()
     app = faust.App(
         settings.app_id,
@@ -78,17 +82,31 @@ def create_app(settings: Settings, scrubber: Scrubber, specs: dict[Role, TopicSp
 
     def topic(role: Role) -> Any:
         spec = specs[role]
-        return app.topic(spec.name, key_type=bytes, value_type=bytes, key_serializer="raw",
-                         value_serializer="raw", partitions=spec.partitions)
+        return app.topic(
+            spec.name,
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+            partitions=spec.partitions,
+        )
 
-    topics: dict[Role, Any] = {role: topic(role) for role in ("submitted", "enriched", "clean", "risk", "dlq")}
+    topics: dict[Role, Any] = {
+        role: topic(role) for role in ("submitted", "enriched", "clean", "risk", "dlq")
+    }
 
     async def dead_letter(letter: DeadLetter, key: bytes | None, agent: str) -> None:
         await topics["dlq"].send(key=key, value=letter.model_dump_json().encode())
         metrics.dead_letter(letter, agent)
         # Position and kind only: the error text and the message could carry PHI.
-        log.warning("dead-lettered %s/%s@%s (%s) in %s", letter.source.topic,
-                    letter.source.partition, letter.source.offset, letter.error_kind, agent)
+        log.warning(
+            "dead-lettered %s/%s@%s (%s) in %s",
+            letter.source.topic,
+            letter.source.partition,
+            letter.source.offset,
+            letter.error_kind,
+            agent,
+        )
 
     @app.agent(topics["submitted"], concurrency=1)
     async def intake(stream: Any) -> None:
@@ -98,17 +116,24 @@ def create_app(settings: Settings, scrubber: Scrubber, specs: dict[Role, TopicSp
             key = _key_text(message.key)
             started = time.perf_counter()
             try:
-                outcome = scrubber.intake(event.value, key=key, source=source,
-                                          timestamp_ms=int(message.timestamp * 1000))
+                outcome = scrubber.intake(
+                    event.value, key=key, source=source, timestamp_ms=int(message.timestamp * 1000)
+                )
             except Exception as exc:  # a bug in enrichment must not stop the stream
-                outcome = scrubber.dead_letter(event.value, key=key, source=source,
-                                               kind="processing", error=f"intake: {type(exc).__name__}: {exc}")
+                outcome = scrubber.dead_letter(
+                    event.value,
+                    key=key,
+                    source=source,
+                    kind="processing",
+                    error=f"intake: {type(exc).__name__}: {exc}",
+                )
             metrics.observe_stage("intake", time.perf_counter() - started)
             if isinstance(outcome, DeadLetter):
                 await dead_letter(outcome, message.key, "intake")
             else:
-                await topics["enriched"].send(key=outcome.claim.patient_key.encode(),
-                                              value=outcome.model_dump_json().encode())
+                await topics["enriched"].send(
+                    key=outcome.claim.patient_key.encode(), value=outcome.model_dump_json().encode()
+                )
 
     @app.agent(topics["enriched"], concurrency=1)
     async def edits(stream: Any) -> None:
@@ -122,27 +147,39 @@ def create_app(settings: Settings, scrubber: Scrubber, specs: dict[Role, TopicSp
             except Exception as exc:  # unreadable envelope or a bug: dead-letter, go on
                 source = envelope.source if envelope else None
                 outcome = scrubber.dead_letter(
-                    event.value, key=None,
-                    source=Source(source.topic, source.partition, source.offset) if source
+                    event.value,
+                    key=None,
+                    source=Source(source.topic, source.partition, source.offset)
+                    if source
                     else Source(message.topic, message.partition, message.offset),
-                    kind="processing", error=f"edits: {type(exc).__name__}: {exc}")
+                    kind="processing",
+                    error=f"edits: {type(exc).__name__}: {exc}",
+                )
             if isinstance(outcome, DeadLetter):
                 key = envelope.received_key.encode() if envelope and envelope.received_key else None
                 await dead_letter(outcome, key, "edits")
                 continue
             target = topics["risk"] if outcome.route == "risk" else topics["clean"]
-            await target.send(key=outcome.claim_id.encode(), value=outcome.model_dump_json().encode())
+            await target.send(
+                key=outcome.claim_id.encode(), value=outcome.model_dump_json().encode()
+            )
             metrics.result(outcome)
             if envelope is not None and envelope.input_timestamp_ms is not None:
-                metrics.end_to_end.observe(max(0.0, time.time() - envelope.input_timestamp_ms / 1000))
+                metrics.end_to_end.observe(
+                    max(0.0, time.time() - envelope.input_timestamp_ms / 1000)
+                )
 
     def is_ready() -> tuple[bool, dict[str, Any]]:
         assigned = len(app.consumer.assignment()) if app.consumer is not None else 0
         releases = scrubber.codesets.releases()
         ready = assigned > 0 and bool(releases)
         metrics.ready.set(1 if ready else 0)
-        return ready, {"ready": ready, "assigned_partitions": assigned,
-                       "codeset_releases": len(releases), "ruleset_version": scrubber.ruleset.version}
+        return ready, {
+            "ready": ready,
+            "assigned_partitions": assigned,
+            "codeset_releases": len(releases),
+            "ruleset_version": scrubber.ruleset.version,
+        }
 
     @app.page("/health")
     class Health(View):
@@ -155,5 +192,6 @@ def create_app(settings: Settings, scrubber: Scrubber, specs: dict[Role, TopicSp
             ready, body = is_ready()
             return self.json(body, status=200 if ready else 503)
 
-    return StreamApp(app=app, topics=topics, intake=intake, edits=edits, metrics=metrics,
-                     scrubber=scrubber)
+    return StreamApp(
+        app=app, topics=topics, intake=intake, edits=edits, metrics=metrics, scrubber=scrubber
+    )

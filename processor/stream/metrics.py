@@ -17,41 +17,67 @@ from processor.models import DeadLetter, ScrubResult
 disable_created_metrics()
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
-_STAGE_BUCKETS = (0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05)
+_STAGE_BUCKETS = (
+    0.00001,
+    0.000025,
+    0.00005,
+    0.0001,
+    0.00025,
+    0.0005,
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.05,
+)
 
 
 class ClaimMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
         self.registry = registry
         self.routed = Counter(
-            "claims_routed", "Claims by the route they took", ["route", "plan_type"], registry=registry
+            "claims_routed",
+            "Claims by the route they took",
+            ["route", "plan_type"],
+            registry=registry,
         )
         self.findings = Counter(
-            "claims_findings", "Findings by edit and disposition", ["edit_id", "disposition"],
+            "claims_findings",
+            "Findings by edit and disposition",
+            ["edit_id", "disposition"],
             registry=registry,
         )
         self.dead_letters = Counter(
-            "claims_dead_letters", "Messages sent to the dead-letter topic", ["error_kind", "agent"],
+            "claims_dead_letters",
+            "Messages sent to the dead-letter topic",
+            ["error_kind", "agent"],
             registry=registry,
         )
         self.stage_seconds = Histogram(
-            "claims_stage_duration_seconds", "Time spent per claim in each processing stage",
-            ["stage"], buckets=_STAGE_BUCKETS, registry=registry,
+            "claims_stage_duration_seconds",
+            "Time spent per claim in each processing stage",
+            ["stage"],
+            buckets=_STAGE_BUCKETS,
+            registry=registry,
         )
         self.end_to_end = Histogram(
             "claims_end_to_end_latency_seconds",
             "From the input record's timestamp to the routed output being sent",
-            buckets=_LATENCY_BUCKETS, registry=registry,
+            buckets=_LATENCY_BUCKETS,
+            registry=registry,
         )
         self.release_info = Gauge(
-            "claims_codeset_release_info", "Code-set releases loaded (1 per release)",
-            ["kind", "release_id", "effective_start"], registry=registry,
+            "claims_codeset_release_info",
+            "Code-set releases loaded (1 per release)",
+            ["kind", "release_id", "effective_start"],
+            registry=registry,
         )
         self.ruleset_info = Gauge(
             "claims_ruleset_info", "The rule set in use", ["version"], registry=registry
         )
         self.ready = Gauge(
-            "claims_worker_ready", "1 when partitions are assigned and code sets loaded",
+            "claims_worker_ready",
+            "1 when partitions are assigned and code sets loaded",
             registry=registry,
         )
         self._stage_children: dict[str, object] = {}
@@ -64,7 +90,9 @@ class ClaimMetrics:
 
     def loaded(self, releases: Iterable[ReleaseInfo], ruleset_version: str) -> None:
         for info in releases:
-            self.release_info.labels(info.kind, info.release_id, info.effective_start.isoformat()).set(1)
+            self.release_info.labels(
+                info.kind, info.release_id, info.effective_start.isoformat()
+            ).set(1)
         self.ruleset_info.labels(ruleset_version).set(1)
 
     def result(self, result: ScrubResult) -> None:

@@ -62,10 +62,12 @@ def _release(kind, release_id, start, **entries):
 def test_release_periods_follow_from_the_next_release():
     a = ProcedureCode("A0001", None, None, short_descriptor="old")
     b = ProcedureCode("A0001", None, None, short_descriptor="new")
-    codesets = CodeSets([
-        _release("hcpcs", "2024-10", date(2024, 10, 1), A0001=b),
-        _release("hcpcs", "2024-07", date(2024, 7, 1), A0001=a),
-    ])
+    codesets = CodeSets(
+        [
+            _release("hcpcs", "2024-10", date(2024, 10, 1), A0001=b),
+            _release("hcpcs", "2024-07", date(2024, 7, 1), A0001=a),
+        ]
+    )
     first = codesets.release_for("hcpcs", date(2024, 9, 30))
     assert first.info.release_id == "2024-07" and first.info.effective_end == date(2024, 9, 30)
     assert codesets.hcpcs("A0001", date(2024, 10, 1)).value.short_descriptor == "new"
@@ -73,4 +75,6 @@ def test_release_periods_follow_from_the_next_release():
     late = codesets.hcpcs("A0001", date(2026, 1, 1))
     assert late.release.release_id == "2024-10" and late.release.effective_end is None
     assert codesets.release_for("hcpcs", date(2024, 6, 30)) is None
-    assert codesets.versions_for([date(2024, 9, 30), date(2024, 10, 2)]) == {"hcpcs": "2024-07+2024-10"}
+    assert codesets.versions_for([date(2024, 9, 30), date(2024, 10, 2)]) == {
+        "hcpcs": "2024-07+2024-10"
+    }

@@ -27,12 +27,15 @@ def test_end_before_start_is_rejected():
     assert "before the start date" in f.message
 
 
-@pytest.mark.parametrize(("plan_type", "end", "fires"), [
-    ("medicare", "2025-11-18", False),   # 365 days
-    ("medicare", "2025-11-19", True),    # 366 days
-    ("medicaid", "2024-12-19", False),   # 31 days (medicaid profile)
-    ("medicaid", "2024-12-20", True),    # 32 days
-])
+@pytest.mark.parametrize(
+    ("plan_type", "end", "fires"),
+    [
+        ("medicare", "2025-11-18", False),  # 365 days
+        ("medicare", "2025-11-19", True),  # 366 days
+        ("medicaid", "2024-12-19", False),  # 31 days (medicaid profile)
+        ("medicaid", "2024-12-20", True),  # 32 days
+    ],
+)
 def test_span_limit_is_a_profile_parameter(plan_type, end, fires):
     claim = claim_dict(received_at="2026-01-01T00:00:00Z")
     claim["payer"]["plan_type"] = plan_type
@@ -65,7 +68,9 @@ def test_charge_must_not_be_negative(charge, fires):
 
 
 # -- procedure code format -------------------------------------------------------------------
-@pytest.mark.parametrize("code", ["99213", "1036F", "0042T", "0001U", "0002M", "J3301", "A0425", "V2020"])
+@pytest.mark.parametrize(
+    "code", ["99213", "1036F", "0042T", "0001U", "0002M", "J3301", "A0425", "V2020"]
+)
 def test_well_formed_codes_pass(code):
     assert findings_of(_line(claim_dict(), procedure_code=code), "PROC-FORMAT") == []
 
@@ -77,20 +82,25 @@ def test_malformed_codes_are_rejected(code):
 
 
 # -- modifiers ---------------------------------------------------------------------------------
-@pytest.mark.parametrize(("modifiers", "problem"), [
-    (["2"], "'2' is not two letters or digits"),
-    (["25X"], "'25X' is not two letters or digits"),
-    (["rt"], "'rt' is not two letters or digits"),
-    (["RT", "59", "RT"], "RT appears more than once"),
-])
+@pytest.mark.parametrize(
+    ("modifiers", "problem"),
+    [
+        (["2"], "'2' is not two letters or digits"),
+        (["25X"], "'25X' is not two letters or digits"),
+        (["rt"], "'rt' is not two letters or digits"),
+        (["RT", "59", "RT"], "RT appears more than once"),
+    ],
+)
 def test_bad_modifiers_are_rejected(modifiers, problem):
     [f] = findings_of(_line(claim_dict(), modifiers=modifiers), "MOD-FORMAT")
     assert problem in f.message and f.carc == "4" and f.category == "modifier"
 
 
 # -- frequency ---------------------------------------------------------------------------------
-@pytest.mark.parametrize(("frequency", "original", "fires"), [
-    ("7", None, True), ("8", "", True), ("7", "ICN-1", False), ("1", None, False)])
+@pytest.mark.parametrize(
+    ("frequency", "original", "fires"),
+    [("7", None, True), ("8", "", True), ("7", "ICN-1", False), ("1", None, False)],
+)
 def test_replacement_and_void_need_the_original(frequency, original, fires):
     claim = claim_dict(frequency_code=frequency, original_claim_id=original)
     found = findings_of(claim, "FREQ-ORIGINAL")
@@ -104,5 +114,7 @@ def test_unknown_place_of_service_claim_and_line():
     claim = claim_dict(place_of_service="00")
     _line(claim, 2, place_of_service="98")
     _line(claim, 1, place_of_service="22")
-    found = {(f.line_number, f.evidence["place_of_service"]) for f in findings_of(claim, "POS-CODE")}
+    found = {
+        (f.line_number, f.evidence["place_of_service"]) for f in findings_of(claim, "POS-CODE")
+    }
     assert found == {(None, "00"), (3, "98")}

@@ -27,17 +27,27 @@ def test_valid_claim_has_no_npi_finding():
 
 
 def test_each_role_gets_its_rarc():
-    claim = claim_dict(billing_provider={"npi": "1234567890"},
-                       referring_provider={"npi": "1111111111"})
+    claim = claim_dict(
+        billing_provider={"npi": "1234567890"}, referring_provider={"npi": "1111111111"}
+    )
     claim["lines"][1]["rendering_provider"] = {"npi": "9999999999"}
-    found = {(f.evidence["role"], f.line_number, tuple(f.rarc)) for f in
-             findings_of(claim, "NPI-CHECK-DIGIT")}
-    assert found == {("billing", None, ("N257",)), ("referring", None, ("N265",)),
-                     ("rendering", 2, ("N290",))}
+    found = {
+        (f.evidence["role"], f.line_number, tuple(f.rarc))
+        for f in findings_of(claim, "NPI-CHECK-DIGIT")
+    }
+    assert found == {
+        ("billing", None, ("N257",)),
+        ("referring", None, ("N265",)),
+        ("rendering", 2, ("N290",)),
+    }
 
 
 def test_finding_metadata_and_message():
     [finding] = findings_of(claim_dict(rendering_provider={"npi": "1234567890"}), "NPI-CHECK-DIGIT")
     assert (finding.category, finding.level, finding.disposition, finding.carc) == (
-        "provider", "claim", "reject", "16")
+        "provider",
+        "claim",
+        "reject",
+        "16",
+    )
     assert "'1234567890'" in finding.message and "rendering" in finding.message

@@ -41,9 +41,14 @@ def worker_factory(kafka, topic_prefix, tmp_path) -> Iterator[Callable[..., Work
 
     def start(**extra: str) -> WorkerProcess:
         worker = WorkerProcess(
-            settings={"CLAIMS_KAFKA_BOOTSTRAP": kafka, "CLAIMS_TOPIC_PREFIX": topic_prefix,
-                      "CLAIMS_APP_ID": app_id, "CLAIMS_WEB_PORT": str(free_port()),
-                      "CLAIMS_LOG_LEVEL": "INFO", **extra},
+            settings={
+                "CLAIMS_KAFKA_BOOTSTRAP": kafka,
+                "CLAIMS_TOPIC_PREFIX": topic_prefix,
+                "CLAIMS_APP_ID": app_id,
+                "CLAIMS_WEB_PORT": str(free_port()),
+                "CLAIMS_LOG_LEVEL": "INFO",
+                **extra,
+            },
             log_path=tmp_path / f"worker-{len(started)}.log",
         )
         started.append(worker)

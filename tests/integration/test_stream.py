@@ -36,7 +36,9 @@ def _outputs(kafka, specs, expected, timeout=90):
     return asyncio.run(collect(kafka, names, expected, timeout))
 
 
-def test_every_claim_comes_out_exactly_once_and_agrees_with_scrub(kafka, topic_prefix, worker_factory, tmp_path):
+def test_every_claim_comes_out_exactly_once_and_agrees_with_scrub(
+    kafka, topic_prefix, worker_factory, tmp_path
+):
     specs = _topics(kafka, topic_prefix)
     worker = worker_factory()
     messages = demo_claims()
@@ -84,7 +86,9 @@ def test_metrics_count_what_went_through(kafka, topic_prefix, worker_factory, tm
     def total(name, **labels):
         out = 0.0
         for line in text.splitlines():
-            if line.startswith((name + "{", name + " ")) and all(f'{k}="{v}"' in line for k, v in labels.items()):
+            if line.startswith((name + "{", name + " ")) and all(
+                f'{k}="{v}"' in line for k, v in labels.items()
+            ):
                 out += float(line.rsplit(" ", 1)[1])
         return out
 
@@ -107,7 +111,9 @@ def test_metrics_count_what_went_through(kafka, topic_prefix, worker_factory, tm
             assert claim["claim_id"] not in text
 
 
-def test_every_metric_the_alerts_and_dashboard_use_is_exported(kafka, topic_prefix, worker_factory, tmp_path):
+def test_every_metric_the_alerts_and_dashboard_use_is_exported(
+    kafka, topic_prefix, worker_factory, tmp_path
+):
     specs = _topics(kafka, topic_prefix)
     worker = worker_factory()
     produced = _produce(kafka, specs["submitted"].name, tmp_path, demo_claims()[:20])
@@ -121,8 +127,9 @@ def test_every_metric_the_alerts_and_dashboard_use_is_exported(kafka, topic_pref
             names.add(name + "_total")
         if kind == "histogram":
             names |= {name + "_bucket", name + "_count", name + "_sum"}
-    sources = (REPO / "ops/prometheus/alerts.yml").read_text() + \
-        (REPO / "ops/grafana/dashboards/claims-processor.json").read_text()
+    sources = (REPO / "ops/prometheus/alerts.yml").read_text() + (
+        REPO / "ops/grafana/dashboards/claims-processor.json"
+    ).read_text()
     used = set(re.findall(r"\b((?:claims|faust)_[a-z_]+)\b", sources))
     assert used and used <= names, used - names
 
@@ -140,7 +147,7 @@ def test_health_and_ready(kafka, topic_prefix, worker_factory):
 def test_a_restarted_worker_loses_nothing(kafka, topic_prefix, worker_factory, tmp_path):
     """At-least-once across a stop: every claim comes out, duplicates share an event_id."""
     specs = _topics(kafka, topic_prefix)
-    messages = [m for m in demo_claims() if m.startswith(b"{\"schema_version")]
+    messages = [m for m in demo_claims() if m.startswith(b'{"schema_version')]
     first = worker_factory()
     _produce(kafka, specs["submitted"].name, tmp_path, messages[:100])
     _outputs(kafka, specs, 60, timeout=60)
@@ -179,7 +186,10 @@ def test_topics_apply_adds_partitions_and_fixes_configs(kafka, topic_prefix):
     specs = load_topics(settings)
     from dataclasses import replace
 
-    small = [replace(s, partitions=1, retention_ms=1000) if s.role == "dlq" else s for s in specs.values()]
+    small = [
+        replace(s, partitions=1, retention_ms=1000) if s.role == "dlq" else s
+        for s in specs.values()
+    ]
     asyncio.run(apply(settings, small))
     actions = dict(asyncio.run(apply(settings, list(specs.values()))))
     assert actions[specs["dlq"].name] == "partitions 1 -> 3; configs updated"

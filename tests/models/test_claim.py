@@ -54,7 +54,10 @@ def test_defaults_per_contract():
         (lambda c: c.update(diagnoses=[f"I{n}" for n in range(13)]), "diagnoses"),
         (lambda c: c.update(claim_id="X" * 39), "claim_id"),
         (lambda c: c["lines"][1].update(line_number=1), "line_number 1 appears more than once"),
-        (lambda c: c["lines"][0].update(modifiers=["25", "59", "XS", "RT", "LT"]), "lines.0.modifiers"),
+        (
+            lambda c: c["lines"][0].update(modifiers=["25", "59", "XS", "RT", "LT"]),
+            "lines.0.modifiers",
+        ),
     ],
 )
 def test_unreadable_claims_name_the_field(change, where):

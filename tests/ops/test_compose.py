@@ -27,7 +27,11 @@ def test_worker_environment_uses_real_settings_and_matching_ports():
     assert worker["ports"] == [f"127.0.0.1:{settings.web_port}:{settings.web_port}"]
     # The bootstrap names the broker's internal listener.
     host, port = settings.kafka_bootstrap.split(":")
-    assert host == "kafka" and f"PLAINTEXT://:{port}" in _compose()["services"]["kafka"]["environment"]["KAFKA_LISTENERS"]
+    assert (
+        host == "kafka"
+        and f"PLAINTEXT://:{port}"
+        in _compose()["services"]["kafka"]["environment"]["KAFKA_LISTENERS"]
+    )
 
 
 def test_prometheus_scrapes_the_worker_port_and_loads_the_rules():

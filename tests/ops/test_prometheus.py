@@ -19,18 +19,33 @@ def promtool():
 
 
 def test_rules_are_valid(promtool):
-    done = subprocess.run([promtool, "check", "rules", "alerts.yml"], cwd=PROMETHEUS,
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [promtool, "check", "rules", "alerts.yml"],
+        cwd=PROMETHEUS,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_alert_unit_tests_pass(promtool):
-    done = subprocess.run([promtool, "test", "rules", "alerts.test.yml"], cwd=PROMETHEUS,
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [promtool, "test", "rules", "alerts.test.yml"],
+        cwd=PROMETHEUS,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_config_is_valid(promtool):
-    done = subprocess.run([promtool, "check", "config", "--syntax-only", "prometheus.yml"],
-                          cwd=PROMETHEUS, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [promtool, "check", "config", "--syntax-only", "prometheus.yml"],
+        cwd=PROMETHEUS,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr

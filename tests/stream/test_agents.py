@@ -65,7 +65,9 @@ async def test_intake_dead_letters_unreadable_bytes_and_keeps_going(stream):
 
 def _envelope(claim):
     raw = claim_bytes(claim)
-    envelope = sample_scrubber().intake(raw, key=claim["claim_id"], source=Source("t", 0, 1), timestamp_ms=1)
+    envelope = sample_scrubber().intake(
+        raw, key=claim["claim_id"], source=Source("t", 0, 1), timestamp_ms=1
+    )
     return envelope.model_dump_json().encode()
 
 
@@ -77,7 +79,9 @@ async def test_edits_route_clean_and_risk_by_claim_id(stream):
         await agent.put(_envelope(bad), key=b"patient")
     [(clean_key, clean_value)] = _values(stream.sent["clean"])
     [(risk_key, risk_value)] = _values(stream.sent["risk"])
-    assert clean_key == b"TEST-0001" and ScrubResult.model_validate_json(clean_value).route == "clean"
+    assert (
+        clean_key == b"TEST-0001" and ScrubResult.model_validate_json(clean_value).route == "clean"
+    )
     risk = orjson.loads(risk_value)
     assert risk_key == b"BAD-1" and risk["event_type"] == "claim.denial_risk"
     assert [f["edit_id"] for f in risk["findings"]] == ["UNITS"]
