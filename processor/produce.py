@@ -41,7 +41,11 @@ async def produce_file(
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap, acks="all", linger_ms=5, enable_idempotence=True
     )
-    await producer.start()
+    try:
+        await producer.start()
+    except Exception:
+        await producer.stop()  # release the half-open client before reporting
+        raise
     started = time.perf_counter()
     first_send = time.time()
     futures = []
