@@ -65,7 +65,7 @@ def test_bad_setting_names_the_variable(tmp_path, monkeypatch, capsys):
 def test_bad_codesets_dir_names_the_problem(tmp_path, capsys):
     source = _write(tmp_path / "in.jsonl", [claim_bytes()])
     assert main(["scrub", str(source), "--codesets", str(tmp_path)]) == 2
-    assert "no releases.toml" in capsys.readouterr().err
+    assert "nor releases.toml" in capsys.readouterr().err
 
 
 def test_settings_lists_every_variable(capsys):

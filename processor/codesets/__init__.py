@@ -1,6 +1,6 @@
 """Code sets by date of service: the interface (model, store) and the loaders."""
 
-from processor.codesets.loader import SAMPLE_DIR, CodeSetError, load_codesets
+from processor.codesets.loader import SAMPLE_DIR, CodeSetError, load_codesets, load_store
 from processor.codesets.model import (
     CodeSetKind,
     CodeSetRelease,
@@ -32,4 +32,5 @@ __all__ = [
     "PtpEdit",
     "ReleaseInfo",
     "load_codesets",
+    "load_store",
 ]

@@ -12,7 +12,6 @@ from datetime import date
 from pathlib import Path
 
 from processor.codesets.model import (
-    CODESET_KINDS,
     CodeSetKind,
     CodeSetRelease,
     DiagnosisCode,
@@ -24,7 +23,10 @@ from processor.codesets.model import (
     PtpEdit,
     ReleaseInfo,
 )
+from processor.codesets.ptp import PtpTable
 from processor.codesets.store import CodeSets
+from processor.codesets.store_files import MANIFEST as STORE_MANIFEST
+from processor.codesets.store_files import StoreError, load_release, read_manifest
 
 SAMPLE_DIR = Path(__file__).with_name("sample")
 MANIFEST = "releases.toml"
@@ -138,7 +140,7 @@ _READERS: dict[CodeSetKind, Callable[[dict[str, str]], object]] = {
     "mue_dme_supplier": _mue,
     "modifiers": _modifier,
     "place_of_service": _pos,
-}
+}  # the other kinds come from the CMS importers (processor.codesets.importers)
 
 
 def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
@@ -151,8 +153,8 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
 def _read_release(directory: Path, spec: dict[str, object], index: int) -> CodeSetRelease:
     where = f"{directory / MANIFEST}: release #{index + 1}"
     kind = spec.get("kind")
-    if kind not in CODESET_KINDS:
-        raise CodeSetError(f"{where}: kind {kind!r} is not one of {', '.join(CODESET_KINDS)}")
+    if kind not in _READERS:
+        raise CodeSetError(f"{where}: kind {kind!r} is not one of {', '.join(_READERS)}")
     for key in ("release_id", "effective_start", "file"):
         if key not in spec:
             raise CodeSetError(f"{where}: missing {key!r}")
@@ -177,26 +179,32 @@ def _read_release(directory: Path, spec: dict[str, object], index: int) -> CodeS
     )
     read = _READERS[kind]
     entries: dict[str, object] = {}
+    ptp_rows: list[PtpEdit] = []
     for line_no, row in _rows(path):
         try:
             entry = read(row)
         except ValueError as exc:
             raise CodeSetError(f"{path}:{line_no}: {exc}") from None
         if isinstance(entry, PtpEdit):
-            pairs = entries.setdefault(entry.column1, [])
-            assert isinstance(pairs, list)
-            pairs.append(entry)
+            ptp_rows.append(entry)
         else:
             entries[entry.code] = entry  # type: ignore[attr-defined]
+    if kind == "ncci_ptp":
+        return CodeSetRelease(info=info, entries=PtpTable.from_edits(ptp_rows))
     return CodeSetRelease(info=info, entries=entries)
 
 
 def load_codesets(directory: Path | str | None = None) -> CodeSets:
-    """Load a code-set directory (default: the shipped sample release)."""
+    """Load code sets: a store built by `codesets build` (manifest.json), a directory in
+    the sample layout (releases.toml), or by default the shipped sample release."""
     root = Path(directory) if directory is not None else SAMPLE_DIR
+    if (root / STORE_MANIFEST).is_file():
+        return load_store(root)
     manifest = root / MANIFEST
     if not manifest.is_file():
-        raise CodeSetError(f"{root}: no {MANIFEST} (is this a code-set directory?)")
+        raise CodeSetError(
+            f"{root}: neither {STORE_MANIFEST} (a store from `codesets build`) nor {MANIFEST}"
+        )
     try:
         document = tomllib.loads(manifest.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -205,3 +213,11 @@ def load_codesets(directory: Path | str | None = None) -> CodeSets:
     if not isinstance(specs, list) or not specs:
         raise CodeSetError(f"{manifest}: no [[release]] entries")
     return CodeSets(_read_release(root, spec, i) for i, spec in enumerate(specs))
+
+
+def load_store(store: Path, *, verify: bool = True) -> CodeSets:
+    try:
+        manifest = read_manifest(store)
+        return CodeSets(load_release(store, entry, verify=verify) for entry in manifest["releases"])
+    except StoreError as exc:
+        raise CodeSetError(str(exc)) from None

@@ -10,30 +10,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Generic, Literal, NamedTuple, TypeVar
+from typing import Any, Generic, Literal, NamedTuple, TypeVar, get_args
 
 CodeSetKind = Literal[
     "hcpcs",
+    "hcpcs_noc",
     "cpt",
+    "rbcs",
     "pfs",
     "icd10cm",
     "ncci_ptp",
     "mue_practitioner",
     "mue_dme_supplier",
+    "add_on",
     "modifiers",
+    "hcpcs_modifiers",
     "place_of_service",
+    "asp_pricing",
+    "asp_crosswalk",
 ]
-CODESET_KINDS: tuple[CodeSetKind, ...] = (
-    "hcpcs",
-    "cpt",
-    "pfs",
-    "icd10cm",
-    "ncci_ptp",
-    "mue_practitioner",
-    "mue_dme_supplier",
-    "modifiers",
-    "place_of_service",
-)
+CODESET_KINDS: tuple[CodeSetKind, ...] = get_args(CodeSetKind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +38,11 @@ class ReleaseInfo:
     release_id: str
     effective_start: date
     effective_end: date | None  # the day before the next release of the kind starts
-    source: str  # file name the release was read from
-    checksum: str  # sha256 of that file
+    source: str  # file name(s) the release was read from
+    checksum: str  # sha256 of that (first) file
+    sources: tuple[tuple[str, str], ...] = ()  # every source file and its sha256
+    note: str = ""
+    partial: bool = False  # an excerpt: listed, never used to answer a lookup
 
     def covers(self, on: date) -> bool:
         return self.effective_start <= on and (
@@ -51,8 +50,7 @@ class ReleaseInfo:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class ProcedureCode:
+class ProcedureCode(NamedTuple):
     """A CPT (Level I) or HCPCS Level II code as one release describes it."""
 
     code: str
@@ -63,6 +61,7 @@ class ProcedureCode:
     pricing_indicator: str | None = None  # HCPCS Level II pricing indicator
     betos: str | None = None
     noc: bool = False
+    action_code: str | None = None
 
     def status_on(self, on: date) -> Literal["active", "not_yet_effective", "terminated"]:
         if self.add_date is not None and on < self.add_date:
@@ -72,8 +71,7 @@ class ProcedureCode:
         return "active"
 
 
-@dataclass(frozen=True, slots=True)
-class FeeScheduleIndicators:
+class FeeScheduleIndicators(NamedTuple):
     """Physician fee schedule indicators (RVU file)."""
 
     code: str
@@ -83,40 +81,71 @@ class FeeScheduleIndicators:
     bilateral: str
 
 
-@dataclass(frozen=True, slots=True)
-class DiagnosisCode:
+class DiagnosisCode(NamedTuple):
     code: str  # without the dot
     billable: bool
     manifestation: bool
     description: str
 
 
-@dataclass(frozen=True, slots=True)
-class MueValue:
+class MueValue(NamedTuple):
     code: str
     value: int
     mai: int
 
 
-@dataclass(frozen=True, slots=True)
-class PtpEdit:
+class PtpEdit(NamedTuple):
     column1: str
     column2: str
     deletion_date: date | None  # None: active
     modifier_indicator: str  # "0", "1" or "9"
+    effective_date: date | None = None  # None: not in the source (tidied files)
 
     def active_on(self, on: date) -> bool:
+        if self.effective_date is not None and on < self.effective_date:
+            return False
         return self.deletion_date is None or on <= self.deletion_date
 
 
-@dataclass(frozen=True, slots=True)
-class Modifier:
+class RbcsClass(NamedTuple):
+    """CMS Restructured BETOS classification of a CPT or HCPCS code, with its dates."""
+
+    code: str
+    category: str
+    subcategory: str
+    family: str
+    add_date: date | None
+    end_date: date | None
+
+
+class AddOnCode(NamedTuple):
+    """NCCI add-on code edit: type 1 lists its primaries; types 2 and 3 take any."""
+
+    code: str
+    edit_type: int
+    primaries: tuple[str, ...]  # empty: any primary ("CCCCC" in the CMS file)
+
+
+class AspPrice(NamedTuple):
+    code: str
+    dosage: str  # the HCPCS code dosage, e.g. "10 MG"
+    payment_limit: str
+
+
+class NdcCrosswalk(NamedTuple):
+    code: str
+    ndc: str  # 11 digits, no hyphens
+    dosage: str
+    bill_units: str  # HCPCS billing units per NDC package item
+    drug_name: str
+
+
+class Modifier(NamedTuple):
     code: str
     kind: str
 
 
-@dataclass(frozen=True, slots=True)
-class PlaceOfService:
+class PlaceOfService(NamedTuple):
     code: str
     name: str
 
@@ -134,10 +163,10 @@ class Lookup(NamedTuple, Generic[T]):
 
 @dataclass(slots=True)
 class CodeSetRelease:
-    """One release and its table, keyed by code (PTP: by column-1 code)."""
+    """One release and its table: a dict keyed by code, or (PTP) a PtpTable."""
 
     info: ReleaseInfo
-    entries: dict[str, object] = field(default_factory=dict)
+    entries: Any = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.entries)

@@ -31,7 +31,11 @@ T = TypeVar("T")
 class CodeSets:
     def __init__(self, releases: Iterable[CodeSetRelease]) -> None:
         by_kind: dict[CodeSetKind, list[CodeSetRelease]] = {}
+        self.partial: list[CodeSetRelease] = []
         for release in releases:
+            if release.info.partial:
+                self.partial.append(release)  # listed, never in force
+                continue
             by_kind.setdefault(release.info.kind, []).append(release)
         self._releases: dict[CodeSetKind, list[CodeSetRelease]] = {}
         self._starts: dict[CodeSetKind, list[date]] = {}
@@ -102,10 +106,9 @@ class CodeSets:
         release = self.release_for("ncci_ptp", on)
         if release is None:
             return Lookup(None, None)
-        pairs = cast(Mapping[str, list[PtpEdit]], release.entries).get(column1, ())
         best: PtpEdit | None = None
-        for edit in pairs:
-            if edit.column2 != column2 or not edit.active_on(on):
+        for edit in release.entries.rows(column1, column2):
+            if not edit.active_on(on):
                 continue
             if best is None or (
                 edit.deletion_date is not None

@@ -54,7 +54,7 @@ def test_bad_date_names_file_and_line(copy_of_sample):
 
 
 def test_not_a_codeset_directory(tmp_path):
-    with pytest.raises(CodeSetError, match=r"no releases\.toml"):
+    with pytest.raises(CodeSetError, match=r"nor releases\.toml"):
         load_codesets(tmp_path)
 
 

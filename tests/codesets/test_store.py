@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from processor.codesets import CodeSetRelease, CodeSets, ProcedureCode, ReleaseInfo, load_codesets
+from processor.codesets.ptp import PtpTable
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +39,10 @@ def test_deleted_ptp_pair_is_not_applied_after_its_deletion(sample):
 def test_ptp_picks_the_row_in_force_when_a_pair_has_history(sample):
     # G0008/90471 in the 2024 Q3 file: indicator 0 deleted 2000-12-31, indicator 1 deleted
     # 2005-03-31. Asked of a release that covers those years, each date gets its own row.
-    rows = sample.release_for("ncci_ptp", date(2024, 11, 1)).entries["G0008"]
-    codesets = CodeSets([_release("ncci_ptp", "2024Q3", date(1996, 1, 1), G0008=rows)])
+    rows = sample.release_for("ncci_ptp", date(2024, 11, 1)).entries.rows("G0008", "90471")
+    assert len(rows) == 2
+    info = ReleaseInfo("ncci_ptp", "2024Q3", date(1996, 1, 1), None, "test", "0")
+    codesets = CodeSets([CodeSetRelease(info, PtpTable.from_edits(rows))])
     assert codesets.ptp("G0008", "90471", date(2000, 6, 1)).value.modifier_indicator == "0"
     assert codesets.ptp("G0008", "90471", date(2003, 6, 1)).value.modifier_indicator == "1"
     assert codesets.ptp("G0008", "90471", date(2005, 4, 1)).value is None
