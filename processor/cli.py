@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import sys
@@ -65,6 +66,8 @@ def cmd_scrub(settings: Settings, args: argparse.Namespace) -> int:
         overrides["profiles_dir"] = args.profiles
     if overrides:
         settings = settings.model_copy(update=overrides)
+    if args.quiet:
+        logging.getLogger().setLevel(logging.WARNING)
     scrubber = build_scrubber(settings)
     progress = sys.stderr.isatty() and not args.quiet
     if args.output:
@@ -141,6 +144,77 @@ def cmd_settings(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_codesets(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from processor.codesets import load_codesets
+    from processor.codesets.build import build_store, summarise
+    from processor.codesets.importers import ImportError_
+    from processor.codesets.report import diff_releases, format_diff, list_releases, show_code
+
+    # Positional arguments by action: build SOURCE, show CODE, diff A B, publish STORE.
+    args.source, args.code = args.a, args.a
+    if args.action == "publish":
+        args.store = args.a or args.store or settings.codesets_dir
+        if not args.store:
+            raise CommandError("codesets publish needs the STORE (or CLAIMS_CODESETS_DIR)")
+    if args.action == "build":
+        if not args.source or not args.out:
+            raise CommandError("codesets build needs SOURCE_DIR and --out STORE")
+        try:
+            report = build_store(
+                Path(args.source),
+                Path(args.out),
+                progress=None if args.quiet else lambda m: print(m, file=sys.stderr),
+            )
+        except ImportError_ as exc:
+            raise CommandError(str(exc)) from None
+        print(summarise(report.releases))
+        print(
+            f"\n{len(report.releases)} releases in {report.seconds:.1f}s -> {args.out}; "
+            f"{len(report.skipped)} files not code-set tables (listed in manifest.json)",
+            file=sys.stderr,
+        )
+        return 0
+    if args.action == "publish":
+        from processor.stream.releases import publish_store
+
+        published = asyncio.run(publish_store(settings, Path(args.store)))
+        for line in published:
+            print(line)
+        return 0
+    store = args.store or settings.codesets_dir
+    codesets = load_codesets(store)
+    if args.action == "list":
+        print(list_releases(codesets))
+    elif args.action == "show":
+        if not args.code:
+            raise CommandError("codesets show needs a CODE")
+        try:
+            on = date.fromisoformat(args.date) if args.date else date.today()
+        except ValueError:
+            raise CommandError(f"--date {args.date!r} is not an ISO date (YYYY-MM-DD)") from None
+        print(json.dumps(show_code(codesets, args.code.upper(), on), indent=2, default=str))
+    elif args.action == "diff":
+        if not (args.a and args.b):
+            raise CommandError(
+                "codesets diff needs two releases, KIND:RELEASE KIND:RELEASE "
+                "(e.g. hcpcs:2020-10 hcpcs:2026-01)"
+            )
+        found = []
+        for spec in (args.a, args.b):
+            kind, _, release_id = spec.partition(":")
+            release = codesets.find(kind, release_id)
+            if release is None:
+                raise CommandError(f"no release {spec!r} in the code sets (see `codesets list`)")
+            found.append(release)
+        try:
+            print(format_diff(diff_releases(found[0], found[1]), limit=args.limit))
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+    return 0
+
+
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from processor.demo import run_demo
 
@@ -186,6 +260,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("settings", help="show every setting, its value and what it does")
 
+    codesets = commands.add_parser("codesets", help="build, inspect and publish code-set releases")
+    codesets.add_argument("action", choices=["build", "list", "show", "diff", "publish"])
+    codesets.add_argument(
+        "a", nargs="?", help="build: SOURCE_DIR; show: CODE; diff: KIND:RELEASE; publish: STORE"
+    )
+    codesets.add_argument("b", nargs="?", help="diff: the second KIND:RELEASE")
+    codesets.add_argument("--out", help="build: the store to write")
+    codesets.add_argument(
+        "--store", help="list/show/diff: the store (default: CLAIMS_CODESETS_DIR or the sample)"
+    )
+    codesets.add_argument("--date", help="show: the date of service (default: today)")
+    codesets.add_argument("--limit", type=int, default=50, help="diff: codes listed per section")
+    codesets.add_argument("--quiet", "-q", action="store_true")
+
     demo = commands.add_parser("demo", help="local Kafka + worker + sample claims, then a summary")
     demo.add_argument(
         "--keep", action="store_true", help="leave Kafka and the worker running (KEEP=1)"
@@ -202,6 +290,7 @@ _COMMANDS = {
     "produce": cmd_produce,
     "topics": cmd_topics,
     "settings": cmd_settings,
+    "codesets": cmd_codesets,
     "demo": cmd_demo,
 }
 

@@ -7,8 +7,9 @@ from typing import Any
 
 from processor.codes import code_system
 from processor.codesets import CodeSets, ProcedureCode, ReleaseInfo
+from processor.codesets.model import CodeStatusValue
 from processor.models import Claim, EnrichedClaim, EnrichedLine, LineEnrichment, ServiceLine
-from processor.models.outputs import Level2Category, MueFact
+from processor.models.outputs import AddOnFact, DrugFact, Level2Category, MueFact, RbcsFact
 
 # HCPCS Level II sections by first letter (CMS HCPCS Level II coding manual).
 LEVEL2_CATEGORIES: dict[str, str] = {
@@ -33,11 +34,16 @@ LEVEL2_CATEGORIES: dict[str, str] = {
 # NUCC taxonomy group 332B: Durable Medical Equipment & Medical Supplies suppliers, whose
 # MUE values come from the DME-supplier table.
 DME_SUPPLIER_TAXONOMY_PREFIX = "332B"
+_MAX_PRIMARIES = 50
 
 
 def is_dme_supplier(claim: Claim) -> bool:
     taxonomy = claim.billing_provider.taxonomy or ""
     return taxonomy.upper().startswith(DME_SUPPLIER_TAXONOMY_PREFIX)
+
+
+def _status(entry: ProcedureCode | None, on: date) -> CodeStatusValue:
+    return entry.status_on(on) if entry is not None else "unknown"
 
 
 def enrich_line(line: ServiceLine, codesets: CodeSets, *, dme_supplier: bool) -> LineEnrichment:
@@ -51,43 +57,103 @@ def enrich_line(line: ServiceLine, codesets: CodeSets, *, dme_supplier: bool) ->
 
     entry: ProcedureCode | None = None
     category: Level2Category | None = None
+    noc = False
+    status: CodeStatusValue = "unknown"
     if system == "HCPCS Level II":
         found = codesets.hcpcs(code, dos)
         entry = found.value
         note(found.release)
+        status = _status(entry, dos)
         category = Level2Category(letter=code[0], meaning=LEVEL2_CATEGORIES.get(code[0], "unknown"))
+        noc_list = codesets.noc(code, dos)
+        note(noc_list.release)
+        noc = bool(entry and entry.noc) or noc_list.value is not None
     elif system != "unknown":
         found = codesets.cpt(code, dos)
         entry = found.value
         note(found.release)
+        status = _status(entry, dos)
     fees = codesets.fee_schedule(code, dos)
     note(fees.release)
+    if status == "unknown" and system != "HCPCS Level II" and fees.value is not None:
+        status = "active"  # on the fee schedule in force on the date of service
     mue = codesets.mue(code, dos, dme_supplier=dme_supplier)
     note(mue.release)
-    mue_fact = None
-    if mue.value is not None and mue.release is not None:
-        mue_fact = MueFact(
-            value=mue.value.value,
-            mai=mue.value.mai,
-            table="dme_supplier" if dme_supplier else "practitioner",
-            release=mue.release.release_id,
-        )
+    rbcs = codesets.rbcs(code, dos)
+    note(rbcs.release)
+    add_on = codesets.add_on(code, dos)
+    note(add_on.release)
     pfs = fees.value
     return LineEnrichment(
         code_system=system,
         level2_category=category,
         short_descriptor=entry.short_descriptor if entry else None,
-        status=entry.status_on(dos) if entry else "unknown",
-        noc=entry.noc if entry else False,
+        status=status,
+        noc=noc,
         coverage_code=entry.coverage_code if entry else None,
         pricing_indicator=entry.pricing_indicator if entry else None,
         pfs_status=pfs.status if pfs else None,
         global_days=pfs.global_days if pfs else None,
         pc_tc_indicator=pfs.pc_tc if pfs else None,
         bilateral_indicator=pfs.bilateral if pfs else None,
-        mue=mue_fact,
+        mue=MueFact(
+            value=mue.value.value,
+            mai=mue.value.mai,
+            table="dme_supplier" if dme_supplier else "practitioner",
+            release=mue.release.release_id,
+        )
+        if mue.value and mue.release
+        else None,
+        betos=entry.betos if entry else None,
+        rbcs=RbcsFact(
+            category=rbcs.value.category,
+            subcategory=rbcs.value.subcategory,
+            family=rbcs.value.family,
+        )
+        if rbcs.value
+        else None,
+        add_on=AddOnFact(
+            edit_type=add_on.value.edit_type,
+            primaries=list(add_on.value.primaries[:_MAX_PRIMARIES]),
+            any_primary=add_on.value.any_primary,
+        )
+        if add_on.value
+        else None,
+        drug=_drug(line, codesets, releases),
         releases=releases,
     )
+
+
+def _drug(line: ServiceLine, codesets: CodeSets, releases: dict[str, str]) -> DrugFact | None:
+    price = codesets.asp_price(line.procedure_code, line.service_date)
+    crosswalk = codesets.ndc_crosswalk(line.procedure_code, line.service_date)
+    if price.value is None and crosswalk.value is None:
+        return None
+    for lookup in (price, crosswalk):
+        if lookup.release is not None:
+            releases[lookup.release.kind] = lookup.release.release_id
+    fact = DrugFact(
+        dosage=price.value.dosage if price.value else None,
+        payment_limit=price.value.payment_limit if price.value else None,
+    )
+    if line.drug is not None and crosswalk.value is not None:
+        ndc = normalise_ndc(line.drug.ndc)
+        match = next((item for item in crosswalk.value if item.ndc == ndc), None)
+        fact.ndc_in_crosswalk = match is not None
+        if match is not None:
+            fact.ndc_bill_units = match.bill_units
+            fact.dosage = fact.dosage or match.dosage
+    return fact
+
+
+def normalise_ndc(ndc: str) -> str:
+    """An NDC as 11 digits: 5-4-2 hyphenated or plain; the 4-4-2, 5-3-2 and 5-4-1 forms are
+    zero-padded in the short segment. Anything else is returned as given (digits only)."""
+    parts = ndc.strip().split("-")
+    if len(parts) == 3 and all(p.isdigit() for p in parts):
+        a, b, c = parts
+        return a.zfill(5) + b.zfill(4) + c.zfill(2)
+    return "".join(ch for ch in ndc if ch.isdigit())
 
 
 def enrich_claim(claim: Claim, codesets: CodeSets) -> EnrichedClaim:

@@ -220,6 +220,13 @@ def _pointer_past_end(c: Claim, r: random.Random) -> None:
     c["lines"][-1]["diagnosis_pointers"] = [len(c["diagnoses"]) + 1]
 
 
+def _after_the_code_sets(c: Claim, r: random.Random) -> None:
+    # Past the sample code sets' period: still clean, with the STALE-CODESETS info finding.
+    for line in c["lines"]:
+        line["service_date"] = "2025-01-15"
+    c["received_at"] = "2025-01-20T10:00:00Z"
+
+
 def _vendor_fields(c: Claim, r: random.Random) -> None:
     c["x_billing_system"] = {"batch": f"B{r.randrange(1000)}", "site": "north"}
     c["lines"][0]["x_line_ref"] = f"L-{r.randrange(10**6)}"
@@ -262,7 +269,14 @@ def demo_claims(count: int = 200, seed: int = 417) -> list[bytes]:
     risky = len(RISKS) * 4
     clean = count - risky - len(UNREADABLE)
     for i in range(clean):
-        makers.append(_dme if i % 10 == 0 else (_with(_vendor_fields) if i % 7 == 0 else _base))
+        if i % 10 == 0:
+            makers.append(_dme)
+        elif i % 25 == 1:
+            makers.append(_with(_after_the_code_sets))
+        elif i % 7 == 0:
+            makers.append(_with(_vendor_fields))
+        else:
+            makers.append(_base)
     for i in range(risky):
         makers.append(RISKS[i % len(RISKS)])
     rng.shuffle(makers)

@@ -9,11 +9,11 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from processor.codesets.importers import Imported, ImportError_, detect
 from processor.codesets.importers.icd10cm import merge as merge_diagnosis
-from processor.codesets.model import CodeSetRelease, DiagnosisCode, ReleaseInfo
+from processor.codesets.model import CodeSetKind, CodeSetRelease, DiagnosisCode, ReleaseInfo
 from processor.codesets.ptp import PtpTable
 from processor.codesets.store_files import save_release, sha256_of, write_manifest
 
@@ -53,7 +53,9 @@ def build_store(source: Path, out: Path, progress: Progress | None = None) -> Bu
         importer = detect(path)
         relative = str(path.relative_to(source))
         if importer is None:
-            report.skipped.append({"file": relative, "why": "not a code-set format this version reads"})
+            report.skipped.append(
+                {"file": relative, "why": "not a code-set format this version reads"}
+            )
             continue
         say(f"{relative}: {importer.name}")
         checksums[path] = sha256_of(path)
@@ -68,15 +70,26 @@ def build_store(source: Path, out: Path, progress: Progress | None = None) -> Bu
     out.mkdir(parents=True, exist_ok=True)
     for (kind, release_id), parts in sorted(grouped.items()):
         table = _merge_tables(kind, parts)
-        sources = tuple((str(p.relative_to(source)), checksums[p]) for part in parts for p in part.sources)
+        sources = tuple(
+            (str(p.relative_to(source)), checksums[p]) for part in parts for p in part.sources
+        )
         notes = "; ".join(sorted({p.note for p in parts if p.note}))
         # A file named *.excerpt.* holds a few rows of a release (a format fixture): it is
         # stored and listed, but a lookup never takes it for the release in force.
         partial = all(".excerpt" in src.name for part in parts for src in part.sources)
         if partial:
             notes = "; ".join(filter(None, [notes, "partial (excerpt): not used for lookups"]))
-        info = ReleaseInfo(kind, release_id, parts[0].effective_start, None, sources[0][0],  # type: ignore[arg-type]
-                           sources[0][1], sources, notes, partial)
+        info = ReleaseInfo(
+            cast(CodeSetKind, kind),
+            release_id,
+            parts[0].effective_start,
+            None,
+            sources[0][0],
+            sources[0][1],
+            sources,
+            notes,
+            partial,
+        )
         entry = save_release(out, CodeSetRelease(info, table))
         report.releases.append(entry)
         say(f"  {kind} {release_id}: {entry['count']:,} entries from {len(sources)} file(s)")
@@ -88,7 +101,17 @@ def build_store(source: Path, out: Path, progress: Progress | None = None) -> Bu
 def summarise(entries: Iterable[dict[str, Any]]) -> str:
     rows = [("kind", "release", "from", "entries", "sources")]
     for e in entries:
-        rows.append((e["kind"], e["release_id"], e["effective_start"], f"{e['count']:,}",
-                     ", ".join(s["file"] for s in e["sources"])))
+        rows.append(
+            (
+                e["kind"],
+                e["release_id"],
+                e["effective_start"],
+                f"{e['count']:,}",
+                ", ".join(s["file"] for s in e["sources"]),
+            )
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4] for r in rows)
+    return "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4]
+        for r in rows
+    )

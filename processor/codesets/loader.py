@@ -169,7 +169,11 @@ def _read_release(directory: Path, spec: dict[str, object], index: int) -> CodeS
     path = directory / str(spec["file"])
     if not path.is_file():
         raise CodeSetError(f"{where}: file {path} does not exist")
+    valid_until = spec.get("valid_until")
+    if isinstance(valid_until, str):
+        valid_until = date.fromisoformat(valid_until)
     info = ReleaseInfo(
+        valid_until=valid_until if isinstance(valid_until, date) else None,
         kind=kind,
         release_id=str(spec["release_id"]),
         effective_start=start,

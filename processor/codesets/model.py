@@ -9,7 +9,7 @@ termination dates, and a PTP edit its deletion date.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Generic, Literal, NamedTuple, TypeVar, get_args
 
 CodeSetKind = Literal[
@@ -32,6 +32,22 @@ CodeSetKind = Literal[
 CODESET_KINDS: tuple[CodeSetKind, ...] = get_args(CodeSetKind)
 
 
+# Kinds CMS publishes every quarter; the others are lists without a period (RBCS carries
+# its own dates, place-of-service and modifier lists are undated).
+_CADENCE_MONTHS = {
+    "hcpcs": 3,
+    "hcpcs_noc": 3,
+    "hcpcs_modifiers": 3,
+    "pfs": 3,
+    "ncci_ptp": 3,
+    "mue_practitioner": 3,
+    "mue_dme_supplier": 3,
+    "add_on": 3,
+    "asp_pricing": 3,
+    "asp_crosswalk": 3,
+}
+
+
 @dataclass(frozen=True, slots=True)
 class ReleaseInfo:
     kind: CodeSetKind
@@ -43,11 +59,29 @@ class ReleaseInfo:
     sources: tuple[tuple[str, str], ...] = ()  # every source file and its sha256
     note: str = ""
     partial: bool = False  # an excerpt: listed, never used to answer a lookup
+    valid_until: date | None = None  # the end of the period the release was published for
+
+    def nominal_end(self) -> date | None:
+        """The last day this release was published to cover: `valid_until` when the source
+        says so, else its kind's publishing cadence (None for lists without one)."""
+        if self.valid_until is not None:
+            return self.valid_until
+        start = self.effective_start
+        if self.kind == "icd10cm":  # fiscal year, October 1 to September 30
+            return date(start.year + (1 if start.month >= 10 else 0), 9, 30)
+        months = _CADENCE_MONTHS.get(self.kind)
+        if months is None:
+            return None
+        month = start.month - 1 + months
+        return date(start.year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
 
     def covers(self, on: date) -> bool:
         return self.effective_start <= on and (
             self.effective_end is None or on <= self.effective_end
         )
+
+
+CodeStatusValue = Literal["active", "not_yet_effective", "terminated", "unknown"]
 
 
 class ProcedureCode(NamedTuple):
@@ -119,11 +153,14 @@ class RbcsClass(NamedTuple):
 
 
 class AddOnCode(NamedTuple):
-    """NCCI add-on code edit: type 1 lists its primaries; types 2 and 3 take any."""
+    """NCCI add-on code edit. Type 1: only the listed primaries. Type 2: any primary
+    (CMS lists none, "CCCCC"). Type 3: the listed primaries and others the contractor
+    accepts ("CCCCC" beside them)."""
 
     code: str
     edit_type: int
-    primaries: tuple[str, ...]  # empty: any primary ("CCCCC" in the CMS file)
+    primaries: tuple[str, ...]
+    any_primary: bool = False  # the file has a "CCCCC" row for the code
 
 
 class AspPrice(NamedTuple):

@@ -40,20 +40,25 @@ def _code_text(number: int) -> str:
 PtpRow = tuple[int, int]  # (pair key, packed value)
 
 
-def ptp_row(column1: str, column2: str, effective: date | None, deletion: date | None,
-            indicator: str) -> PtpRow:
+def ptp_row(
+    column1: str, column2: str, effective: date | None, deletion: date | None, indicator: str
+) -> PtpRow:
     """One PTP row packed; ValueError for a code that is not 5 characters or an unknown
     modifier indicator."""
     if indicator not in _INDICATORS:
         raise ValueError(f"modifier indicator {indicator!r} is not 0, 1 or 9")
-    value = ((effective.toordinal() if effective else 0) << 24) | (
-        (deletion.toordinal() if deletion else 0) << 4) | _INDICATORS[indicator]
+    value = (
+        ((effective.toordinal() if effective else 0) << 24)
+        | ((deletion.toordinal() if deletion else 0) << 4)
+        | _INDICATORS[indicator]
+    )
     return code_number(column1) * _BASE + code_number(column2), value
 
 
 def _pack(edit: PtpEdit) -> PtpRow:
-    return ptp_row(edit.column1, edit.column2, edit.effective_date, edit.deletion_date,
-                   edit.modifier_indicator)
+    return ptp_row(
+        edit.column1, edit.column2, edit.effective_date, edit.deletion_date, edit.modifier_indicator
+    )
 
 
 def _unpack(key: int, value: int) -> PtpEdit:
@@ -68,7 +73,7 @@ def _unpack(key: int, value: int) -> PtpEdit:
 
 
 class PtpTable:
-    def __init__(self, keys: array, values: array) -> None:  # type: ignore[type-arg]
+    def __init__(self, keys: array[int], values: array[int]) -> None:
         self.keys = keys
         self.values = values
 

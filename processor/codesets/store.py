@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, timedelta
 from typing import TypeVar, cast
 
 from processor.codesets.model import (
+    AddOnCode,
+    AspPrice,
     CodeSetKind,
     CodeSetRelease,
     DiagnosisCode,
@@ -19,9 +21,11 @@ from processor.codesets.model import (
     Lookup,
     Modifier,
     MueValue,
+    NdcCrosswalk,
     PlaceOfService,
     ProcedureCode,
     PtpEdit,
+    RbcsClass,
     ReleaseInfo,
 )
 
@@ -41,6 +45,8 @@ class CodeSets:
         self._starts: dict[CodeSetKind, list[date]] = {}
         for kind, items in by_kind.items():
             items.sort(key=lambda r: r.info.effective_start)
+            for release in items:
+                release.info = replace(release.info, effective_end=None)
             # Each release ends the day before the next release of its kind starts.
             for current, following in itertools.pairwise(items):
                 end = following.info.effective_start - timedelta(days=1)
@@ -49,6 +55,20 @@ class CodeSets:
             self._starts[kind] = [r.info.effective_start for r in items]
 
     # -- releases -------------------------------------------------------------------------
+    def all_releases(self) -> list[CodeSetRelease]:
+        """Every release, the partial (excerpt) ones included."""
+        return [r for items in self._releases.values() for r in items] + self.partial
+
+    def find(self, kind: str, release_id: str) -> CodeSetRelease | None:
+        return next(
+            (
+                r
+                for r in self.all_releases()
+                if r.info.kind == kind and r.info.release_id == release_id
+            ),
+            None,
+        )
+
     def releases(self) -> list[ReleaseInfo]:
         return [r.info for items in self._releases.values() for r in items]
 
@@ -66,6 +86,26 @@ class CodeSets:
         if index < 0:
             return None
         return self._releases[kind][index]
+
+    def stale_on(self, kinds: Iterable[CodeSetKind], on: date) -> dict[str, ReleaseInfo]:
+        """The kinds whose release in force on `on` was published for an earlier period:
+        the date is past the newest release, or falls in a gap between two releases."""
+        stale: dict[str, ReleaseInfo] = {}
+        for kind in kinds:
+            release = self.release_for(kind, on)
+            end = release.info.nominal_end() if release is not None else None
+            if release is not None and end is not None and on > end:
+                stale[kind] = release.info
+        return stale
+
+    def with_release(self, release: CodeSetRelease) -> CodeSets:
+        """A new CodeSets with `release` added (replacing one of the same kind and id)."""
+        kept = [
+            r
+            for r in self.all_releases()
+            if (r.info.kind, r.info.release_id) != (release.info.kind, release.info.release_id)
+        ]
+        return CodeSets([*kept, release])
 
     def newest(self, kind: CodeSetKind) -> ReleaseInfo | None:
         items = self._releases.get(kind)
@@ -86,6 +126,22 @@ class CodeSets:
 
     def fee_schedule(self, code: str, on: date) -> Lookup[FeeScheduleIndicators]:
         return self._lookup("pfs", code, on, FeeScheduleIndicators)
+
+    def noc(self, code: str, on: date) -> Lookup[ProcedureCode]:
+        """The code on the NOC list in force (codes that need a description)."""
+        return self._lookup("hcpcs_noc", code, on, ProcedureCode)
+
+    def rbcs(self, code: str, on: date) -> Lookup[RbcsClass]:
+        return self._lookup("rbcs", code, on, RbcsClass)
+
+    def add_on(self, code: str, on: date) -> Lookup[AddOnCode]:
+        return self._lookup("add_on", code, on, AddOnCode)
+
+    def asp_price(self, code: str, on: date) -> Lookup[AspPrice]:
+        return self._lookup("asp_pricing", code, on, AspPrice)
+
+    def ndc_crosswalk(self, code: str, on: date) -> Lookup[tuple[NdcCrosswalk, ...]]:
+        return self._lookup("asp_crosswalk", code, on, tuple)
 
     def diagnosis(self, code: str, on: date) -> Lookup[DiagnosisCode]:
         return self._lookup("icd10cm", code.replace(".", "").upper(), on, DiagnosisCode)

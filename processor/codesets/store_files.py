@@ -1,15 +1,15 @@
 """The code-set store on disk: manifest.json and one file per release.
 
-    STORE/manifest.json                 releases: kind, id, effective start, provenance
-    STORE/releases/<kind>/<id>.pickle   a dict table (read with an allow-listed unpickler)
-    STORE/releases/ncci_ptp/<id>.ptp    the packed PTP arrays (processor.codesets.ptp)
+STORE/manifest.json                 releases: kind, id, effective start, provenance
+STORE/releases/<kind>/<id>.pickle   a dict table (read with an allow-listed unpickler)
+STORE/releases/ncci_ptp/<id>.ptp    the packed PTP arrays (processor.codesets.ptp)
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import pickle  # noqa: S403 (restricted by _TableUnpickler below)
+import pickle
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
@@ -23,9 +23,21 @@ MANIFEST = "manifest.json"
 FORMAT = 1
 _ALLOWED = {
     ("datetime", "date"),
-    *(("processor.codesets.model", name) for name in (
-        "ProcedureCode", "FeeScheduleIndicators", "DiagnosisCode", "MueValue", "Modifier",
-        "PlaceOfService", "RbcsClass", "AddOnCode", "AspPrice", "NdcCrosswalk")),
+    *(
+        ("processor.codesets.model", name)
+        for name in (
+            "ProcedureCode",
+            "FeeScheduleIndicators",
+            "DiagnosisCode",
+            "MueValue",
+            "Modifier",
+            "PlaceOfService",
+            "RbcsClass",
+            "AddOnCode",
+            "AspPrice",
+            "NdcCrosswalk",
+        )
+    ),
 }
 
 
@@ -79,9 +91,14 @@ def save_release(store: Path, release: CodeSetRelease) -> dict[str, Any]:
     }
 
 
-def write_manifest(store: Path, entries: Iterable[dict[str, Any]], skipped: list[dict[str, str]]) -> None:
-    document = {"format": FORMAT, "releases": sorted(entries, key=lambda e: (e["kind"], e["effective_start"])),
-                "skipped": skipped}
+def write_manifest(
+    store: Path, entries: Iterable[dict[str, Any]], skipped: list[dict[str, str]]
+) -> None:
+    document = {
+        "format": FORMAT,
+        "releases": sorted(entries, key=lambda e: (e["kind"], e["effective_start"])),
+        "skipped": skipped,
+    }
     (store / MANIFEST).write_text(json.dumps(document, indent=2) + "\n")
 
 
@@ -90,11 +107,15 @@ def read_manifest(store: Path) -> dict[str, Any]:
     try:
         document = json.loads(path.read_text())
     except FileNotFoundError:
-        raise StoreError(f"{store}: no {MANIFEST} (build one with `claims-processor codesets build`)") from None
+        raise StoreError(
+            f"{store}: no {MANIFEST} (build one with `claims-processor codesets build`)"
+        ) from None
     except json.JSONDecodeError as exc:
         raise StoreError(f"{path}: {exc}") from None
     if document.get("format") != FORMAT:
-        raise StoreError(f"{path}: store format {document.get('format')!r}, this version reads {FORMAT}")
+        raise StoreError(
+            f"{path}: store format {document.get('format')!r}, this version reads {FORMAT}"
+        )
     return document
 
 
@@ -103,7 +124,9 @@ def load_release(store: Path, entry: dict[str, Any], *, verify: bool = True) -> 
     if not path.is_file():
         raise StoreError(f"{path}: missing (listed in {MANIFEST})")
     if verify and sha256_of(path) != entry["sha256"]:
-        raise StoreError(f"{path}: checksum differs from {MANIFEST}: the file changed after the build")
+        raise StoreError(
+            f"{path}: checksum differs from {MANIFEST}: the file changed after the build"
+        )
     if entry["kind"] == "ncci_ptp":
         table: Any = PtpTable.load(path)
     else:
@@ -114,9 +137,14 @@ def load_release(store: Path, entry: dict[str, Any], *, verify: bool = True) -> 
                 raise StoreError(f"{path}: {exc}") from None
     sources = tuple((s["file"], s["sha256"]) for s in entry.get("sources", []))
     info = ReleaseInfo(
-        kind=entry["kind"], release_id=entry["release_id"],
-        effective_start=date.fromisoformat(entry["effective_start"]), effective_end=None,
+        kind=entry["kind"],
+        release_id=entry["release_id"],
+        effective_start=date.fromisoformat(entry["effective_start"]),
+        effective_end=None,
         source=", ".join(name for name, _ in sources) or path.name,
-        checksum=sources[0][1] if sources else entry["sha256"], sources=sources,
-        note=entry.get("note", ""), partial=bool(entry.get("partial", False)))
+        checksum=sources[0][1] if sources else entry["sha256"],
+        sources=sources,
+        note=entry.get("note", ""),
+        partial=bool(entry.get("partial", False)),
+    )
     return CodeSetRelease(info=info, entries=table)

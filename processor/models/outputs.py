@@ -67,6 +67,25 @@ class MueFact(BaseModel):
     release: str
 
 
+class RbcsFact(BaseModel):
+    category: str
+    subcategory: str
+    family: str
+
+
+class AddOnFact(BaseModel):
+    edit_type: int
+    primaries: list[str] = Field(description="the primaries CMS lists (at most 50 shown)")
+    any_primary: bool = Field(False, description="CMS accepts any primary (CCCCC)")
+
+
+class DrugFact(BaseModel):
+    dosage: str | None = Field(None, description="the HCPCS code dosage (ASP file), e.g. '10 MG'")
+    payment_limit: str | None = None
+    ndc_in_crosswalk: bool | None = Field(None, description="None when the line has no NDC")
+    ndc_bill_units: str | None = Field(None, description="HCPCS billing units per NDC package item")
+
+
 class LineEnrichment(BaseModel):
     """What the code sets said about a line's procedure code on its date of service."""
 
@@ -84,6 +103,10 @@ class LineEnrichment(BaseModel):
     pc_tc_indicator: str | None = None
     bilateral_indicator: str | None = None
     mue: MueFact | None = None
+    betos: str | None = None
+    rbcs: RbcsFact | None = None
+    add_on: AddOnFact | None = None
+    drug: DrugFact | None = None
     releases: dict[str, str] = Field(default_factory=dict)
 
 

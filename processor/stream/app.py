@@ -24,11 +24,13 @@ from faust.sensors.prometheus import setup_prometheus_sensors
 from faust.web import Request, Response, View
 from prometheus_client import CollectorRegistry
 
+from processor.codesets.model import CodeSetRelease
 from processor.models import DeadLetter, ScrubResult
 from processor.models.envelope import EnrichedEnvelope
 from processor.pipeline import Scrubber, Source
 from processor.settings import Settings
 from processor.stream.metrics import ClaimMetrics
+from processor.stream.releases import ReleaseWatcher
 from processor.topics import Role, TopicSpec
 
 log = logging.getLogger("processor.worker")
@@ -53,6 +55,8 @@ def create_app(
     scrubber: Scrubber,
     specs: dict[Role, TopicSpec],
     registry: CollectorRegistry | None = None,
+    *,
+    watch_releases: bool = True,
 ) -> StreamApp:
     registry = registry or CollectorRegistry()
     app = faust.App(
@@ -95,6 +99,24 @@ def create_app(
         role: topic(role) for role in ("submitted", "enriched", "clean", "risk", "dlq")
     }
 
+    def use_release(release: CodeSetRelease) -> None:
+        # One reference swap on the event loop: a claim is judged wholly by the old or the
+        # new code sets, never a mix.
+        scrubber.codesets = scrubber.codesets.with_release(release)
+        metrics.loaded([release.info], scrubber.ruleset.version)
+
+    watcher = ReleaseWatcher(settings, use_release) if watch_releases else None
+
+    if watcher is not None:
+
+        @app.task
+        async def watch_codeset_releases() -> None:
+            await watcher.run()
+
+    async def codesets_ready() -> None:
+        if watcher is not None:
+            await watcher.caught_up.wait()
+
     async def dead_letter(letter: DeadLetter, key: bytes | None, agent: str) -> None:
         await topics["dlq"].send(key=key, value=letter.model_dump_json().encode())
         metrics.dead_letter(letter, agent)
@@ -110,6 +132,7 @@ def create_app(
 
     @app.agent(topics["submitted"], concurrency=1)
     async def intake(stream: Any) -> None:
+        await codesets_ready()
         async for event in stream.events():
             message = event.message
             source = Source(message.topic, message.partition, message.offset)
@@ -137,6 +160,7 @@ def create_app(
 
     @app.agent(topics["enriched"], concurrency=1)
     async def edits(stream: Any) -> None:
+        await codesets_ready()
         async for event in stream.events():
             message = event.message
             outcome: ScrubResult | DeadLetter
@@ -172,12 +196,14 @@ def create_app(
     def is_ready() -> tuple[bool, dict[str, Any]]:
         assigned = len(app.consumer.assignment()) if app.consumer is not None else 0
         releases = scrubber.codesets.releases()
-        ready = assigned > 0 and bool(releases)
+        caught_up = watcher is None or watcher.caught_up.is_set()
+        ready = assigned > 0 and bool(releases) and caught_up
         metrics.ready.set(1 if ready else 0)
         return ready, {
             "ready": ready,
             "assigned_partitions": assigned,
             "codeset_releases": len(releases),
+            "releases_topic_read": caught_up,
             "ruleset_version": scrubber.ruleset.version,
         }
 

@@ -19,7 +19,8 @@ from tests.factories import claim_bytes, claim_dict, sample_scrubber
 @pytest.fixture
 async def stream():
     settings = load_settings(web_enabled=False, app_id="agent-tests")
-    built = create_app(settings, sample_scrubber(), load_topics(settings))
+    # No broker here: the code-set releases topic is not watched (the broker tests do).
+    built = create_app(settings, sample_scrubber(), load_topics(settings), watch_releases=False)
     app = built.app
     app.loop = asyncio.get_running_loop()
     app.finalize()

@@ -7,14 +7,19 @@ import re
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from processor.codesets.model import CodeSetKind
 
-_MONTHS = {m: i for i, m in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
+        start=1,
+    )
+}
 
 
 class ImportError_(ValueError):
@@ -53,11 +58,20 @@ def head(path: Path, size: int = 8192) -> bytes:
         return handle.read(size)
 
 
-def _xlsx_head(path: Path, rows: int = 12) -> bytes:
+def _open_workbook(path: Path) -> Any:
+    import warnings
+
     import openpyxl
 
+    with warnings.catch_warnings():
+        # CMS workbooks carry print headers openpyxl cannot parse; the cells are unaffected.
+        warnings.filterwarnings("ignore", message="Cannot parse header or footer")
+        return openpyxl.load_workbook(path, read_only=True, data_only=True)
+
+
+def _xlsx_head(path: Path, rows: int = 12) -> bytes:
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        book = _open_workbook(path)
     except (zipfile.BadZipFile, OSError, KeyError):
         return b""
     try:
@@ -73,10 +87,8 @@ def _xlsx_head(path: Path, rows: int = 12) -> bytes:
 def xlsx_rows(path: Path, header_has: Iterable[str]) -> tuple[list[str], Iterable[tuple[Any, ...]]]:
     """(header, data rows) of the first sheet, the header being the first row that has every
     name in `header_has` (CMS workbooks put disclaimers above it)."""
-    import openpyxl
-
     wanted = set(header_has)
-    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    book = _open_workbook(path)
     sheet = book.worksheets[0]
     rows = sheet.iter_rows(values_only=True)
     for row in rows:
@@ -92,7 +104,7 @@ def parse_date(value: Any) -> date | None:
     if value is None:
         return None
     if isinstance(value, date):
-        return value if not hasattr(value, "date") else value.date()  # type: ignore[union-attr]
+        return value.date() if isinstance(value, datetime) else value
     text = str(value).strip()
     if not text or text in ("*", "99991231", "9999-12-31"):
         return None
@@ -113,12 +125,11 @@ def date_in_name(path: Path) -> date | None:
         return date(int(m[3]), int(m[1]), int(m[2]))
     if m := re.search(r"(20\d\d)-(\d\d)(?!\d)", name):
         return date(int(m[1]), int(m[2]), 1)
-    if m := re.search(r"([a-z]{3})[a-z]*[-_]?(?:\d{1,2}-)?(20\d\d)", name):
-        if m[1] in _MONTHS:
-            return date(int(m[2]), _MONTHS[m[1]], 1)
-    if m := re.search(r"(20\d\d)_([a-z]{3})", name):
-        if m[2] in _MONTHS:
-            return date(int(m[1]), _MONTHS[m[2]], 1)
+    month_year = re.search(r"([a-z]{3})[a-z]*[-_]?(?:\d{1,2}-)?(20\d\d)", name)
+    if month_year and month_year[1] in _MONTHS:
+        return date(int(month_year[2]), _MONTHS[month_year[1]], 1)
+    if (m := re.search(r"(20\d\d)_([a-z]{3})", name)) and m[2] in _MONTHS:
+        return date(int(m[1]), _MONTHS[m[2]], 1)
     if m := re.search(r"(20\d\d)_(\d\d)_", name):
         return date(int(m[1]), int(m[2]), 1)
     return None
@@ -134,6 +145,6 @@ def year_in_name(path: Path) -> int | None:
 
 def text_lines(path: Path, encoding: str = "utf-8") -> Iterable[tuple[int, str]]:
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding=encoding, errors="replace", newline="") as handle:  # type: ignore[operator]
+    with opener(path, "rt", encoding=encoding, errors="replace", newline="") as handle:
         for number, line in enumerate(handle, start=1):
             yield number, line.rstrip("\r\n")

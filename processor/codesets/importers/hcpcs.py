@@ -24,14 +24,22 @@ from processor.codesets.model import Modifier, ProcedureCode
 
 # Fixed-width record layout (1-based, inclusive), identical 2017-2026 (record-layout/*.txt).
 _FIELDS = {
-    "HCPC": (1, 5), "RECID": (11, 11), "LONG DESCRIPTION": (12, 91), "SHORT DESCRIPTION": (92, 119),
-    "PRICE1": (120, 121), "COV": (230, 230), "BETOS": (257, 259), "ADD DT": (269, 276),
-    "ACT EFF DT": (277, 284), "TERM DT": (285, 292), "ACTION CD": (293, 293),
+    "HCPC": (1, 5),
+    "RECID": (11, 11),
+    "LONG DESCRIPTION": (12, 91),
+    "SHORT DESCRIPTION": (92, 119),
+    "PRICE1": (120, 121),
+    "COV": (230, 230),
+    "BETOS": (257, 259),
+    "ADD DT": (269, 276),
+    "ACT EFF DT": (277, 284),
+    "TERM DT": (285, 292),
+    "ACTION CD": (293, 293),
 }
 
 
 def _fixed(line: str) -> dict[str, str]:
-    return {name: line[a - 1:b].strip() for name, (a, b) in _FIELDS.items()}
+    return {name: line[a - 1 : b].strip() for name, (a, b) in _FIELDS.items()}
 
 
 def _is_anweb_line(line: str) -> bool:
@@ -48,11 +56,17 @@ def _detect_anweb_xlsx(path: Path, first: bytes) -> bool:
     if "HCPC\tSEQNUM\tRECID" in text:
         return True
     # Workbooks whose header sits below a disclaimer block longer than the detection head.
-    return path.suffix == ".xlsx" and "anweb" in path.name.lower() and "Transaction" not in path.name \
+    return (
+        path.suffix == ".xlsx"
+        and "anweb" in path.name.lower()
+        and "Transaction" not in path.name
         and "Corrections" not in path.name
+    )
 
 
-def _records(rows: Iterable[dict[str, Any]]) -> tuple[dict[str, ProcedureCode], dict[str, Modifier], Counter[date]]:
+def _records(
+    rows: Iterable[dict[str, Any]],
+) -> tuple[dict[str, ProcedureCode], dict[str, Modifier], Counter[date]]:
     codes: dict[str, dict[str, Any]] = {}
     modifiers: dict[str, Modifier] = {}
     change_dates: Counter[date] = Counter()
@@ -68,7 +82,9 @@ def _records(rows: Iterable[dict[str, Any]]) -> tuple[dict[str, ProcedureCode], 
                 if effective is not None:
                     change_dates[effective] += 1
         elif recid == "4" and current is not None and code == current["HCPC"]:
-            current["LONG DESCRIPTION"] = f"{current['LONG DESCRIPTION']} {row.get('LONG DESCRIPTION') or ''}".strip()
+            current["LONG DESCRIPTION"] = (
+                f"{current['LONG DESCRIPTION']} {row.get('LONG DESCRIPTION') or ''}".strip()
+            )
         elif recid == "7":
             modifiers[code] = Modifier(code=code, kind="HCPCS")
             current = None
@@ -101,8 +117,14 @@ def _releases(path: Path, rows: Iterable[dict[str, Any]]) -> Iterator[Imported]:
     release_id = f"{start:%Y-%m}"
     yield Imported("hcpcs", release_id, start, procedures, [path])
     if modifiers:
-        yield Imported("hcpcs_modifiers", release_id, start, modifiers, [path],
-                       note="HCPCS Level II modifiers (CPT modifiers are not in this file)")
+        yield Imported(
+            "hcpcs_modifiers",
+            release_id,
+            start,
+            modifiers,
+            [path],
+            note="HCPCS Level II modifiers (CPT modifiers are not in this file)",
+        )
 
 
 def _read_anweb_txt(path: Path) -> Iterator[Imported]:
@@ -129,11 +151,15 @@ def _read_tidy(path: Path) -> Iterator[Imported]:
     with path.open(newline="", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             entries[row["hcpcs_code"]] = ProcedureCode(
-                code=row["hcpcs_code"], add_date=parse_date(row["date_added"]),
+                code=row["hcpcs_code"],
+                add_date=parse_date(row["date_added"]),
                 term_date=parse_date(row["date_term"]),
-                short_descriptor=row["short_description"] or None, coverage_code=row["cov"] or None,
-                pricing_indicator=row["price"] or None, betos=row["betos"] or None,
-                action_code=row["action"] or None)
+                short_descriptor=row["short_description"] or None,
+                coverage_code=row["cov"] or None,
+                pricing_indicator=row["price"] or None,
+                betos=row["betos"] or None,
+                action_code=row["action"] or None,
+            )
     yield Imported("hcpcs", f"{start:%Y-%m}", start, entries, [path])
 
 
@@ -160,7 +186,12 @@ def _read_noc_csv(path: Path) -> Iterator[Imported]:
 
 def _detect_noc_txt(path: Path, first: bytes) -> bool:
     text = first.decode("latin-1")
-    return path.suffix == ".txt" and text.startswith("HCPCS") and "ADD DATE" in text and "TERM DATE" in text
+    return (
+        path.suffix == ".txt"
+        and text.startswith("HCPCS")
+        and "ADD DATE" in text
+        and "TERM DATE" in text
+    )
 
 
 def _read_noc_txt(path: Path) -> Iterator[Imported]:
@@ -183,8 +214,15 @@ def _detect_noc_xlsx(path: Path, first: bytes) -> bool:
 def _read_noc_xlsx(path: Path) -> Iterator[Imported]:
     header, data = xlsx_rows(path, ["HCPCS", "ADD DATE"])
     index = {name: i for i, name in enumerate(header)}
-    rows = [(str(r[index["HCPCS"]] or ""), r[index["ADD DATE"]], r[index.get("TERM DATE", -1)] if "TERM DATE" in index else None)
-            for r in data if r and r[index["HCPCS"]]]
+    rows = [
+        (
+            str(r[index["HCPCS"]] or ""),
+            r[index["ADD DATE"]],
+            r[index.get("TERM DATE", -1)] if "TERM DATE" in index else None,
+        )
+        for r in data
+        if r and r[index["HCPCS"]]
+    ]
     yield _noc_release(path, rows)
 
 
@@ -195,11 +233,19 @@ def _detect_modifiers(path: Path, first: bytes) -> bool:
 
 def _read_modifiers(path: Path) -> Iterator[Imported]:
     with path.open(newline="", encoding="utf-8") as handle:
-        entries = {r["mod_code"]: Modifier(r["mod_code"], "CPT" if r["mod_type"] == "CPT" else "HCPCS")
-                   for r in csv.DictReader(handle)}
+        entries = {
+            r["mod_code"]: Modifier(r["mod_code"], "CPT" if r["mod_type"] == "CPT" else "HCPCS")
+            for r in csv.DictReader(handle)
+        }
     year = year_in_name(path) or 2024
-    yield Imported("modifiers", f"{year}", date(year, 1, 1), entries, [path],
-                   note="CPT and HCPCS modifiers; the list carries no dates, the year is its release")
+    yield Imported(
+        "modifiers",
+        f"{year}",
+        date(year, 1, 1),
+        entries,
+        [path],
+        note="CPT and HCPCS modifiers; the list carries no dates, the year is its release",
+    )
 
 
 IMPORTERS = [

@@ -10,12 +10,18 @@ from __future__ import annotations
 
 import csv
 import re
-import xml.etree.ElementTree as ET  # noqa: S405 (CMS files we were given, not untrusted input)
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-from processor.codesets.importers.base import Imported, Importer, ImportError_, date_in_name, text_lines
+from processor.codesets.importers.base import (
+    Imported,
+    Importer,
+    ImportError_,
+    date_in_name,
+    text_lines,
+)
 from processor.codesets.model import DiagnosisCode
 
 _ORDER_LINE = re.compile(r"^\d{5} [A-Z0-9]{3,7} *[01] ")
@@ -28,7 +34,11 @@ def release_for(path: Path, fy_hint: int | None = None) -> tuple[str, date]:
     fy = None
     if m := re.search(r"fy(20\d\d)", name) or re.search(r"fy(20\d\d)", str(path.parent).lower()):
         fy = int(m[1])
-    if stamp is not None and stamp.month != 10 and ("jan" in name or "apr" in name or "jul" in name):
+    if (
+        stamp is not None
+        and stamp.month != 10
+        and ("jan" in name or "apr" in name or "jul" in name)
+    ):
         fiscal = stamp.year + 1 if stamp.month >= 10 else stamp.year
         return f"FY{fiscal}-{stamp.month:02d}", stamp
     if fy is None:
@@ -62,13 +72,17 @@ def _read_order(path: Path) -> Iterator[Imported]:
         if not _ORDER_LINE.match(line):
             raise ImportError_(f"{path}:{number}: not an order-file line")
         code = line[6:13].strip()
-        entries[code] = DiagnosisCode(code, line[14] == "1", False, line[77:].strip() or line[16:76].strip())
+        entries[code] = DiagnosisCode(
+            code, line[14] == "1", False, line[77:].strip() or line[16:76].strip()
+        )
     yield _release(path, entries)
 
 
 # -- TSV tables ---------------------------------------------------------------------------------
 def _detect_tsv(path: Path, first: bytes) -> bool:
-    return first.startswith(b"order\tcode\tcode_dotted\t") and b"billable" in first.split(b"\n", 1)[0]
+    return (
+        first.startswith(b"order\tcode\tcode_dotted\t") and b"billable" in first.split(b"\n", 1)[0]
+    )
 
 
 def _read_tsv(path: Path) -> Iterator[Imported]:
@@ -113,7 +127,9 @@ def _read_tabular(path: Path) -> Iterator[Imported]:
             name = (diag.findtext("name") or "").replace(".", "").strip()
             code_first = inherited_code_first or diag.find("codeFirst") is not None
             children = diag.findall("diag")
-            entries[name] = DiagnosisCode(name, not children, code_first, (diag.findtext("desc") or "").strip())
+            entries[name] = DiagnosisCode(
+                name, not children, code_first, (diag.findtext("desc") or "").strip()
+            )
             walk(diag, code_first)
 
     try:
@@ -125,7 +141,9 @@ def _read_tabular(path: Path) -> Iterator[Imported]:
             walk(section, False)
     # Seventh-character extensions are not <diag> elements; the order file or code list of
     # the same release carries them (the build merges the files of one release).
-    yield Imported("icd10cm", *release_for(path), entries, [path], note="tabular: manifestation flags")
+    yield Imported(
+        "icd10cm", *release_for(path), entries, [path], note="tabular: manifestation flags"
+    )
 
 
 IMPORTERS = [
@@ -139,4 +157,6 @@ IMPORTERS = [
 def merge(a: DiagnosisCode, b: DiagnosisCode) -> DiagnosisCode:
     """Two files of one release: a code is a manifestation if either says so; the
     description is the first non-empty one; billable is the first file's."""
-    return DiagnosisCode(a.code, a.billable, a.manifestation or b.manifestation, a.description or b.description)
+    return DiagnosisCode(
+        a.code, a.billable, a.manifestation or b.manifestation, a.description or b.description
+    )

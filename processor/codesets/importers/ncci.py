@@ -18,7 +18,7 @@ from processor.codesets.importers.base import (
     parse_date,
     text_lines,
 )
-from processor.codesets.model import AddOnCode, MueValue
+from processor.codesets.model import AddOnCode, CodeSetKind, MueValue
 from processor.codesets.ptp import PtpRow, ptp_row
 
 _CODE = re.compile(r"^[0-9A-Z]{5}$")
@@ -78,7 +78,9 @@ def _read_ptp_raw(path: Path) -> Iterator[Imported]:
             if len(parts) < 6 or not _CODE.match(parts[0]) or not _CODE.match(parts[1]):
                 continue  # the notice and the wrapped header
             try:
-                yield ptp_row(parts[0], parts[1], parse_date(parts[3]), parse_date(parts[4]), parts[5].strip())
+                yield ptp_row(
+                    parts[0], parts[1], parse_date(parts[3]), parse_date(parts[4]), parts[5].strip()
+                )
             except ValueError as exc:
                 raise ImportError_(f"{path}:{number}: {exc}") from None
 
@@ -106,7 +108,8 @@ def _read_mue_tidy(path: Path) -> Iterator[Imported]:
         for number, row in enumerate(csv.DictReader(handle), start=2):
             kind = "mue_dme_supplier" if "DME" in row["mue_service"].upper() else "mue_practitioner"
             tables.setdefault(kind, {})[row["hcpcs_code"]] = _mue_value(
-                path, number, row["hcpcs_code"], row["mue_units"], row["mue_mai"])
+                path, number, row["hcpcs_code"], row["mue_units"], row["mue_mai"]
+            )
     for kind, entries in tables.items():
         yield Imported(kind, f"{start:%Y-%m-%d}", start, entries, [path])  # type: ignore[arg-type]
 
@@ -122,12 +125,16 @@ def _read_mue_raw(path: Path) -> Iterator[Imported]:
         raise ImportError_(f"{path}: the effective date (Eff_MM-DD-YYYY) is not in the file name")
     text = path.read_text(encoding="latin-1")
     rows = list(csv.reader(io.StringIO(text)))
-    header_index = next((i for i, r in enumerate(rows) if len(r) >= 3 and "MUE Values" in r[1]), None)
+    header_index = next(
+        (i for i, r in enumerate(rows) if len(r) >= 3 and "MUE Values" in r[1]), None
+    )
     if header_index is None:
         raise ImportError_(f"{path}: no MUE header row")
-    kind = "mue_dme_supplier" if "DME" in rows[header_index][1].upper() else "mue_practitioner"
+    kind: CodeSetKind = (
+        "mue_dme_supplier" if "DME" in rows[header_index][1].upper() else "mue_practitioner"
+    )
     entries = {}
-    for offset, row in enumerate(rows[header_index + 1:], start=header_index + 2):
+    for offset, row in enumerate(rows[header_index + 1 :], start=header_index + 2):
         if len(row) >= 3 and _CODE.match(row[0].strip()):
             entries[row[0].strip()] = _mue_value(path, offset, row[0].strip(), row[1], row[2])
     yield Imported(kind, f"{start:%Y-%m-%d}", start, entries, [path])
@@ -144,6 +151,7 @@ def _read_aoc(path: Path) -> Iterator[Imported]:
         raise ImportError_(f"{path}: the release date is not in the file name")
     primaries: dict[str, set[str]] = {}
     types: dict[str, int] = {}
+    any_primary: set[str] = set()
     with path.open(newline="", encoding="utf-8") as handle:
         for number, row in enumerate(csv.DictReader(handle), start=2):
             try:
@@ -153,9 +161,14 @@ def _read_aoc(path: Path) -> Iterator[Imported]:
             code = row["add_on_code"]
             types[code] = kind
             chosen = primaries.setdefault(code, set())
-            if row["primary_code"] != "CCCCC":  # CMS writes CCCCC for "any primary"
+            if row["primary_code"] == "CCCCC":  # CMS writes CCCCC for "any primary"
+                any_primary.add(code)
+            else:
                 chosen.add(row["primary_code"])
-    entries = {code: AddOnCode(code, types[code], tuple(sorted(p))) for code, p in primaries.items()}
+    entries = {
+        code: AddOnCode(code, types[code], tuple(sorted(p)), code in any_primary)
+        for code, p in primaries.items()
+    }
     yield Imported("add_on", f"{start:%Y-%m-%d}", start, entries, [path])
 
 

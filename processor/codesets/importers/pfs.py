@@ -29,7 +29,8 @@ def _read_tidy(path: Path) -> Iterator[Imported]:
             if row["mod"]:
                 continue  # 26/TC/53 rows: the base row carries the code's indicators
             entries[row["hcpcs_code"]] = FeeScheduleIndicators(
-                row["hcpcs_code"], row["status"], row["pctc"], row["glob"], row["bilat_surg"])
+                row["hcpcs_code"], row["status"], row["pctc"], row["glob"], row["bilat_surg"]
+            )
     yield Imported("pfs", f"{start:%Y-%m}", start, entries, [path])
 
 
@@ -41,7 +42,9 @@ def _read_cms(path: Path) -> Iterator[Imported]:
     with path.open(newline="", encoding="latin-1") as handle:
         rows = list(csv.reader(handle))
     title = " ".join(" ".join(r) for r in rows[:3])
-    m = re.search(r"(20\d\d) National Physician Fee Schedule Relative Value File (\w+) Release", title)
+    m = re.search(
+        r"(20\d\d) National Physician Fee Schedule Relative Value File (\w+) Release", title
+    )
     if m is None or m[2].lower() not in _MONTHS:
         raise ImportError_(f"{path}: no '<year> ... Relative Value File <month> Release' title")
     start = date(int(m[1]), 3 * _MONTHS.index(m[2].lower()) + 1, 1)
@@ -50,7 +53,7 @@ def _read_cms(path: Path) -> Iterator[Imported]:
         raise ImportError_(f"{path}: no HCPCS,MOD header row")
     # Columns by position in the wrapped header: status 3, PC/TC 13, global 14, bilateral 19.
     entries = {}
-    for number, row in enumerate(rows[header + 1:], start=header + 2):
+    for number, row in enumerate(rows[header + 1 :], start=header + 2):
         if not row or not row[0].strip(" \x1a"):  # \x1a: the DOS end-of-file mark CMS leaves
             continue
         if len(row) < 20:
@@ -60,7 +63,9 @@ def _read_cms(path: Path) -> Iterator[Imported]:
         code = row[0].strip()
         if len(code) != 5:
             raise ImportError_(f"{path}:{number}: HCPCS {code!r} is not 5 characters")
-        entries[code] = FeeScheduleIndicators(code, row[3].strip(), row[13].strip(), row[14].strip(), row[19].strip())
+        entries[code] = FeeScheduleIndicators(
+            code, row[3].strip(), row[13].strip(), row[14].strip(), row[19].strip()
+        )
     yield Imported("pfs", f"{start:%Y-%m}", start, entries, [path])
 
 

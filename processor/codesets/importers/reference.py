@@ -19,9 +19,26 @@ from processor.codesets.model import (
 )
 
 _CPT = re.compile(r"^[0-9]{4}[0-9FTUM]$")
-_MONTHS = {m: i for i, m in enumerate(
-    ["january", "february", "march", "april", "may", "june", "july", "august", "september",
-     "october", "november", "december"], start=1)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        [
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ],
+        start=1,
+    )
+}
 
 
 def _detect_pos(path: Path, first: bytes) -> bool:
@@ -30,12 +47,20 @@ def _detect_pos(path: Path, first: bytes) -> bool:
 
 def _read_pos(path: Path) -> Iterator[Imported]:
     with path.open(newline="", encoding="utf-8") as handle:
-        entries = {r["pos_code"].zfill(2): PlaceOfService(r["pos_code"].zfill(2), r["pos_name"].strip())
-                   for r in csv.DictReader(handle)
-                   if not r["pos_name"].strip().lower().startswith("unassigned")}
+        entries = {
+            r["pos_code"].zfill(2): PlaceOfService(r["pos_code"].zfill(2), r["pos_name"].strip())
+            for r in csv.DictReader(handle)
+            if not r["pos_name"].strip().lower().startswith("unassigned")
+        }
     # The CMS list carries no release date; codes are added rarely and never reused.
-    yield Imported("place_of_service", "current", date(2000, 1, 1), entries, [path],
-                   note="undated list; in force for every date")
+    yield Imported(
+        "place_of_service",
+        "current",
+        date(2000, 1, 1),
+        entries,
+        [path],
+        note="undated list; in force for every date",
+    )
 
 
 def _detect_rbcs(path: Path, first: bytes) -> bool:
@@ -44,18 +69,39 @@ def _detect_rbcs(path: Path, first: bytes) -> bool:
 
 def _read_rbcs(path: Path) -> Iterator[Imported]:
     classes: dict[str, RbcsClass] = {}
+    classified_on: dict[str, str] = {}
     with path.open(newline="", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
-            classes[row["hcpcs_code"]] = RbcsClass(
-                row["hcpcs_code"], row["rbcs_category"], row["rbcs_subcategory"], row["rbcs_family"],
-                parse_date(row["hcpcs_date_added"]), parse_date(row["hcpcs_date_ended"]))
+            # A code classified more than once keeps its latest classification.
+            code, effective = row["hcpcs_code"], row["rbcs_date_effective"]
+            if classified_on.get(code, "") > effective:
+                continue
+            classified_on[code] = effective
+            classes[code] = RbcsClass(
+                row["hcpcs_code"],
+                row["rbcs_category"],
+                row["rbcs_subcategory"],
+                row["rbcs_family"],
+                parse_date(row["hcpcs_date_added"]),
+                parse_date(row["hcpcs_date_ended"]),
+            )
     newest = max((c.add_date for c in classes.values() if c.add_date), default=date(2000, 1, 1))
     release_id = f"rbcs-{newest:%Y-%m}"
     # Every code carries its own add and end dates, so one release answers for all dates.
     yield Imported("rbcs", release_id, date(1900, 1, 1), classes, [path])
-    cpt = {code: ProcedureCode(code, c.add_date, c.end_date) for code, c in classes.items() if _CPT.match(code)}
-    yield Imported("cpt", release_id, date(1900, 1, 1), cpt, [path],
-                   note="CPT code numbers with add/end dates from RBCS; no descriptors")
+    cpt = {
+        code: ProcedureCode(code, c.add_date, c.end_date)
+        for code, c in classes.items()
+        if _CPT.match(code)
+    }
+    yield Imported(
+        "cpt",
+        release_id,
+        date(1900, 1, 1),
+        cpt,
+        [path],
+        note="CPT code numbers with add/end dates from RBCS; no descriptors",
+    )
 
 
 def _asp_period(path: Path, text: str) -> date:
@@ -77,14 +123,18 @@ def _csv_after_header(path: Path, first_cell: re.Pattern[str]) -> tuple[str, lis
 
 def _detect_asp_price(path: Path, first: bytes) -> bool:
     return b"Payment Allowance Limits for Medicare Part B Drugs" in first or (
-        b"HCPCS Code,Short Description,HCPCS Code Dosage,Payment Limit" in first)
+        b"HCPCS Code,Short Description,HCPCS Code Dosage,Payment Limit" in first
+    )
 
 
 def _read_asp_price(path: Path) -> Iterator[Imported]:
     preamble, rows = _csv_after_header(path, re.compile(r"^HCPCS Code$"))
     start = _asp_period(path, preamble)
-    entries = {r[0].strip(): AspPrice(r[0].strip(), r[2].strip(), r[3].strip())
-               for r in rows[1:] if len(r) > 3 and r[0].strip()}
+    entries = {
+        r[0].strip(): AspPrice(r[0].strip(), r[2].strip(), r[3].strip())
+        for r in rows[1:]
+        if len(r) > 3 and r[0].strip()
+    }
     yield Imported("asp_pricing", f"{start:%Y-%m}", start, entries, [path])
 
 

@@ -1,0 +1,30 @@
+"""The real CMS files in ../shared/codesets/raw (never copied into the repository)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from processor.localrun import REPO
+
+RAW = Path(os.environ.get("CLAIMS_CMS_RAW", REPO.parent / "shared" / "codesets" / "raw"))
+
+
+@pytest.fixture(scope="session")
+def raw() -> Path:
+    if not RAW.is_dir():
+        pytest.fail(f"the CMS files are not at {RAW} (set CLAIMS_CMS_RAW to their folder)")
+    return RAW
+
+
+@pytest.fixture(scope="session")
+def cms_store(raw, tmp_path_factory):
+    """The whole raw folder built once into a store, and the store loaded."""
+    from processor.codesets import load_codesets
+    from processor.codesets.build import build_store
+
+    out = tmp_path_factory.mktemp("store")
+    report = build_store(raw, out)
+    return out, report, load_codesets(out)
