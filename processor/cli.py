@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -184,9 +185,19 @@ def cmd_codesets(settings: Settings, args: argparse.Namespace) -> int:
             print(line)
         return 0
     store = args.store or settings.codesets_dir
+    started = time.perf_counter()
     codesets = load_codesets(store)
+    loaded_in = time.perf_counter() - started
     if args.action == "list":
+        import resource
+
         print(list_releases(codesets))
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(
+            f"\n{len(codesets.all_releases())} releases loaded in {loaded_in:.2f}s "
+            f"(peak resident memory {rss:.0f} MB) from {store or 'the shipped sample'}",
+            file=sys.stderr,
+        )
     elif args.action == "show":
         if not args.code:
             raise CommandError("codesets show needs a CODE")

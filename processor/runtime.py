@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from processor.codesets import load_codesets
 from processor.pipeline import Scrubber
@@ -13,14 +14,18 @@ log = logging.getLogger("processor")
 
 
 def build_scrubber(settings: Settings) -> Scrubber:
+    started = time.perf_counter()
     codesets = load_codesets(settings.codesets_dir)
+    loaded_in = time.perf_counter() - started
     ruleset = load_ruleset(settings.profiles_dir)
     releases = codesets.releases()
     log.info(
-        "code sets: %d releases (%s); rule set %s, profiles %s",
+        "code sets: %d releases loaded in %.2fs from %s; rule set %s, profiles %s",
         len(releases),
-        ", ".join(f"{r.kind} {r.release_id}" for r in releases),
+        loaded_in,
+        settings.codesets_dir or "the shipped sample",
         ruleset.version,
         ", ".join(sorted(ruleset.profiles)),
     )
+    log.debug("releases: %s", ", ".join(f"{r.kind} {r.release_id}" for r in releases))
     return Scrubber(codesets, ruleset)

@@ -7,6 +7,7 @@ edit ids, dispositions, error kinds, stages and code-set release ids.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
 
@@ -72,6 +73,13 @@ class ClaimMetrics:
             ["kind", "release_id", "effective_start"],
             registry=registry,
         )
+        self.release_used = Counter(
+            "claims_codeset_release_used",
+            "Routed claims by the code-set release they were judged against",
+            ["kind", "release_id"],
+            registry=registry,
+        )
+        self._used_children: dict[tuple[str, str], Any] = {}
         self.ruleset_info = Gauge(
             "claims_ruleset_info", "The rule set in use", ["version"], registry=registry
         )
@@ -99,6 +107,13 @@ class ClaimMetrics:
         self.routed.labels(result.route, result.claim.payer.plan_type).inc()
         for finding in result.findings:
             self.findings.labels(finding.edit_id, finding.disposition).inc()
+        for kind, release_id in result.codeset_versions.items():
+            child = self._used_children.get((kind, release_id))
+            if child is None:
+                child = self._used_children[(kind, release_id)] = self.release_used.labels(
+                    kind, release_id
+                )
+            child.inc()
 
     def dead_letter(self, letter: DeadLetter, agent: str) -> None:
         self.routed.labels("dead_letter", "unknown").inc()

@@ -298,3 +298,57 @@ def test_build_finds_every_format_by_content(cms_store):
     skipped = {s["file"] for s in report.skipped}
     assert not any(name.endswith(("ANWEB.txt", ".csv.gz")) for name in skipped)
     assert all(e["sources"] and len(e["sources"][0]["sha256"]) == 64 for e in report.releases)
+
+
+def test_enrichment_from_the_real_tables(cms_store):
+    """A scrub against the full store: each line's enrichment comes from the releases in
+    force on its date of service (files named in each assertion)."""
+    import orjson
+
+    from processor.pipeline import Scrubber
+    from processor.profiles import load_ruleset
+    from tests.factories import claim_dict
+
+    _, _, codesets = cms_store
+    claim = claim_dict(received_at="2026-02-10T00:00:00Z", diagnoses=["C18.9"])
+    claim["lines"] = [
+        {
+            "line_number": 1,
+            "procedure_code": "J9035",
+            "units": 10,
+            "charge": "900.00",
+            "service_date": "2026-02-02",
+            "diagnosis_pointers": [1],
+            "modifiers": ["JZ"],
+            "drug": {"ndc": "50242-0060-01", "quantity": 4, "unit": "ML"},
+        },
+        {
+            "line_number": 2,
+            "procedure_code": "96413",
+            "units": 1,
+            "charge": "300.00",
+            "service_date": "2026-02-02",
+            "diagnosis_pointers": [1],
+        },
+    ]
+    result = Scrubber(codesets, load_ruleset()).scrub(orjson.dumps(claim))
+    drug = result.claim.lines[0].enrichment
+    # HCPC2026_JAN_ANWEB: J9035 is a Level II drug code; the January 2026 ASP files give its
+    # dosage (10 MG) and Avastin 50242-0060-01 as 10 billing units.
+    assert (drug.code_system, drug.level2_category.letter, drug.status) == (
+        "HCPCS Level II",
+        "J",
+        "active",
+    )
+    assert (drug.drug.dosage, drug.drug.ndc_in_crosswalk, drug.drug.ndc_bill_units) == (
+        "10 MG",
+        True,
+        "10",
+    )
+    assert drug.releases["hcpcs"] == "2026-01" and drug.releases["asp_pricing"] == "2026-01"
+    chemo = result.claim.lines[1].enrichment
+    # PPRRVU25_JAN (the newest fee schedule before 2026): 96413 status A, global XXX; RBCS
+    # classifies it; CPT numbers only, never a descriptor.
+    assert (chemo.code_system, chemo.pfs_status, chemo.global_days) == ("CPT Level I", "A", "XXX")
+    assert chemo.short_descriptor is None and chemo.rbcs is not None
+    assert result.codeset_versions["icd10cm"] == "FY2025-04"

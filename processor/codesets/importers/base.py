@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import re
+import warnings
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -58,15 +59,15 @@ def head(path: Path, size: int = 8192) -> bytes:
         return handle.read(size)
 
 
-def _open_workbook(path: Path) -> Any:
-    import warnings
+# CMS workbooks carry print headers openpyxl cannot parse (it warns while reading rows);
+# the cells are unaffected.
+warnings.filterwarnings("ignore", message="Cannot parse header or footer", category=UserWarning)
 
+
+def _open_workbook(path: Path) -> Any:
     import openpyxl
 
-    with warnings.catch_warnings():
-        # CMS workbooks carry print headers openpyxl cannot parse; the cells are unaffected.
-        warnings.filterwarnings("ignore", message="Cannot parse header or footer")
-        return openpyxl.load_workbook(path, read_only=True, data_only=True)
+    return openpyxl.load_workbook(path, read_only=True, data_only=True)
 
 
 def _xlsx_head(path: Path, rows: int = 12) -> bytes:
