@@ -153,6 +153,10 @@ class CodeSets:
     def modifier(self, code: str, on: date) -> Lookup[Modifier]:
         return self._lookup("modifiers", code, on, Modifier)
 
+    def hcpcs_modifier(self, code: str, on: date) -> Lookup[Modifier]:
+        """A Level II modifier in the HCPCS release in force (ANWEB files)."""
+        return self._lookup("hcpcs_modifiers", code, on, Modifier)
+
     def place_of_service(self, code: str, on: date) -> Lookup[PlaceOfService]:
         return self._lookup("place_of_service", code, on, PlaceOfService)
 

@@ -62,6 +62,8 @@ class Hit:
     evidence: Mapping[str, Any] = field(default_factory=dict)
     carc: str | None = None  # overrides the spec's when the problem decides the code
     rarc: tuple[str, ...] | None = None
+    appealable: bool | None = None  # e.g. MUE: MAI 2 is not appealable, MAI 3 is
+    escalate: bool = False  # use the `escalated_disposition` parameter instead of the disposition
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +77,14 @@ class ClaimContext:
     @property
     def lines(self) -> list[EnrichedLine]:
         return self.claim.lines
+
+    def rendering_npi(self, line: EnrichedLine) -> str:
+        """The line's rendering provider: the line's, else the claim's, else the billing."""
+        if line.rendering_provider is not None:
+            return line.rendering_provider.npi
+        if self.claim.rendering_provider is not None:
+            return self.claim.rendering_provider.npi
+        return self.claim.billing_provider.npi
 
     @property
     def received_on(self) -> date:

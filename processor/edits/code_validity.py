@@ -4,6 +4,7 @@ on each line's date of service."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from decimal import Decimal
 from typing import Any
 
 from processor.codesets.model import CodeSetKind
@@ -46,3 +47,221 @@ def check_stale(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
                 k: {"release": rid, "nominal_end": str(end)} for k, (rid, end) in stale.items()
             },
         )
+
+
+def _release_note(release_id: str | None) -> str:
+    return f" (release {release_id})" if release_id else ""
+
+
+@edit(
+    "CODE-INACTIVE",
+    name="Unknown or inactive procedure code",
+    stage="code_validity",
+    category="code_validity",
+    level="line",
+    disposition="deny",
+    group_code="CO",
+    carc="181",
+    rarc=("M51",),
+    appealable=True,
+    message="Line {line}: {code} is {state} on {dos}{release}",
+    fix="Bill the code valid on {dos} for the service on line {line}",
+)
+def check_code_active(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
+    for line in ctx.lines:
+        e = line.enrichment
+        if e.code_system == "unknown":
+            continue  # PROC-FORMAT has rejected it
+        kind = "hcpcs" if e.code_system == "HCPCS Level II" else "cpt"
+        release_id = e.releases.get(kind) or e.releases.get("pfs")
+        if release_id is None:
+            continue  # no code set of that kind covers the date: nothing to judge against
+        states = {
+            "unknown": "not in the code set",
+            "terminated": "terminated",
+            "not_yet_effective": "not yet effective",
+        }
+        if e.status in states:
+            yield Hit(
+                line.line_number,
+                {
+                    "line": line.line_number,
+                    "code": line.procedure_code,
+                    "state": states[e.status],
+                    "dos": line.service_date,
+                    "release": _release_note(release_id),
+                },
+                {"code": line.procedure_code, "status": e.status, "release": release_id},
+                rarc=("M20",) if kind == "hcpcs" else ("M51",),
+            )
+
+
+@edit(
+    "CAT-II",
+    name="CPT Category II code (reporting only)",
+    stage="code_validity",
+    category="code_validity",
+    level="line",
+    disposition="info",
+    group_code="CO",
+    carc="246",
+    appealable=False,
+    message="Line {line}: {code} is a CPT Category II performance-measurement code, "
+    "reported for quality programmes and not paid{charged}",
+    fix="Bill Category II codes with a charge of $0.00 (or $0.01 where the payer requires one)",
+    parameters={"escalated_disposition": "info"},
+)
+def check_category_ii(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
+    for line in ctx.lines:
+        if line.enrichment.code_system == "CPT Category II":
+            charged = line.charge > Decimal("0.01")
+            yield Hit(
+                line.line_number,
+                {
+                    "line": line.line_number,
+                    "code": line.procedure_code,
+                    "charged": f"; it carries a charge of {line.charge}" if charged else "",
+                },
+                {"charge": str(line.charge)},
+                escalate=charged,
+            )
+
+
+# Level II coverage codes (ANWEB COV): I not payable by Medicare, M non-covered,
+# S non-covered by statute. PFS status: I not valid for Medicare (another code applies),
+# N non-covered, X statutory exclusion, E excluded by regulation.
+_COVERAGE = {
+    "I": ("204", "not payable by Medicare (coverage code I)"),
+    "M": ("96", "non-covered by Medicare (coverage code M)"),
+    "S": ("204", "non-covered by statute (coverage code S)"),
+}
+# Status X and E mean "not paid under the physician fee schedule", which for laboratory
+# tests (clinical lab fee schedule), vaccines and Level II drugs, DME and supplies (their own
+# Medicare fee schedules; their HCPCS coverage code decides) is not non-coverage. So PFS
+# status is judged only for CPT codes, and X/E not for CPT lab (80047-89398, venipuncture
+# 36415) or vaccine and immune globulin (90281-90759) codes.
+_PFS_X_E_PAID_ELSEWHERE = (("80047", "89398"), ("36415", "36416"), ("90281", "90759"))
+_PFS_STATUS = {
+    "I": ("181", "not valid for Medicare (fee-schedule status I: another code applies)"),
+    "N": ("96", "non-covered (fee-schedule status N)"),
+    "X": ("204", "excluded by statute (fee-schedule status X)"),
+    "E": ("204", "excluded by regulation (fee-schedule status E)"),
+}
+
+
+@edit(
+    "MCR-COVERAGE",
+    name="Medicare coverage",
+    stage="code_validity",
+    category="payer_policy",
+    level="line",
+    disposition="deny",
+    group_code="PR",
+    carc="96",
+    appealable=True,
+    message="Line {line}: {code} is {why}{release}",
+    fix="For a Medicare beneficiary, obtain an ABN and append GA (or GY/GZ), or bill the "
+    "covered alternative code",
+)
+def check_medicare_coverage(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
+    for line in ctx.lines:
+        e = line.enrichment
+        found = None
+        code = line.procedure_code
+        if e.coverage_code in _COVERAGE:
+            found = (*_COVERAGE[e.coverage_code], e.releases.get("hcpcs"))
+        elif (
+            e.pfs_status in _PFS_STATUS
+            and e.code_system != "HCPCS Level II"
+            and not (
+                e.pfs_status in ("X", "E")
+                and any(low <= code <= high for low, high in _PFS_X_E_PAID_ELSEWHERE)
+            )
+        ):
+            found = (*_PFS_STATUS[e.pfs_status], e.releases.get("pfs"))
+        if found is None:
+            continue
+        carc, why, release = found
+        if {"GA", "GY", "GZ"} & set(line.modifiers):
+            continue  # the liability notice is already stated on the line
+        yield Hit(
+            line.line_number,
+            {
+                "line": line.line_number,
+                "code": line.procedure_code,
+                "why": why,
+                "release": _release_note(release),
+            },
+            {"coverage_code": e.coverage_code, "pfs_status": e.pfs_status, "release": release},
+            carc=carc,
+        )
+
+
+@edit(
+    "PFS-BUNDLED",
+    name="Bundled service (fee-schedule status B)",
+    stage="code_validity",
+    category="payer_policy",
+    level="line",
+    disposition="deny",
+    group_code="CO",
+    carc="97",
+    appealable=False,
+    message="Line {line}: {code} has fee-schedule status B: always bundled into another service{release}",
+    fix="Remove line {line}; its payment is included in the primary service",
+)
+def check_bundled(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
+    for line in ctx.lines:
+        if line.enrichment.pfs_status == "B":
+            release = line.enrichment.releases.get("pfs")
+            yield Hit(
+                line.line_number,
+                {
+                    "line": line.line_number,
+                    "code": line.procedure_code,
+                    "release": _release_note(release),
+                },
+                {"pfs_status": "B", "release": release},
+            )
+
+
+@edit(
+    "NOC-DETAIL",
+    name="Not-otherwise-classified code without detail",
+    stage="code_validity",
+    category="missing_item",
+    level="line",
+    disposition="reject",
+    group_code="CO",
+    carc="16",
+    rarc=("M51",),
+    appealable=False,
+    message="Line {line}: {code} is a not-otherwise-classified code and the line has no {missing}",
+    fix="Describe the item or drug on line {line} (837P SV101-7){ndc_fix}",
+)
+def check_noc_detail(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
+    for line in ctx.lines:
+        if not line.enrichment.noc:
+            continue
+        drug = line.procedure_code.startswith("J")
+        missing = []
+        if not (line.description or "").strip():
+            missing.append("description")
+        if drug and line.drug is None:
+            missing.append("NDC")
+        if missing:
+            yield Hit(
+                line.line_number,
+                {
+                    "line": line.line_number,
+                    "code": line.procedure_code,
+                    "missing": " or ".join(missing),
+                    "ndc_fix": " and give the NDC, quantity and unit" if drug else "",
+                },
+                {
+                    "noc": True,
+                    "release": line.enrichment.releases.get("hcpcs_noc")
+                    or line.enrichment.releases.get("hcpcs"),
+                },
+                rarc=("M119",) if drug else None,
+            )

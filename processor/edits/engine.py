@@ -24,16 +24,19 @@ class EditFailed(Exception):
 
 def to_finding(spec: EditSpec, hit: Hit) -> Finding:
     values = dict(hit.values)
+    disposition = spec.disposition
+    if hit.escalate:
+        disposition = spec.parameters.get("escalated_disposition", disposition)
     return Finding.model_construct(
         edit_id=spec.edit_id,
         category=spec.category,
         level="line" if hit.line_number is not None else "claim",
         line_number=hit.line_number,
-        disposition=spec.disposition,
-        group_code=spec.group_code if spec.disposition != "info" else None,
+        disposition=disposition,
+        group_code=spec.group_code if disposition != "info" else None,
         carc=hit.carc if hit.carc is not None else spec.carc,
         rarc=list(hit.rarc if hit.rarc is not None else spec.rarc),
-        appealable=spec.appealable,
+        appealable=spec.appealable if hit.appealable is None else hit.appealable,
         message=spec.message.format_map(values),
         fix=spec.fix.format_map(values),
         evidence=dict(hit.evidence),

@@ -1,0 +1,295 @@
+"""Modifier edits (edits.md, "Modifiers")."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from processor.edits.base import ClaimContext, Hit, edit
+from processor.models import EnrichedLine
+
+AMBULANCE = (("A0425", "A0436"),)
+# Ambulance origin/destination letters (Medicare Claims Processing Manual ch. 15 §30):
+# D diagnostic site, E residential facility, G hospital-based ESRD, H hospital, I site of
+# transfer, J free-standing ESRD, N skilled nursing facility, P physician's office,
+# R residence, S scene of accident, X intermediate stop at a physician's office.
+ORIGIN_DESTINATION = set("DEGHIJNPRSX")
+# Limb orthotics and prosthetics (HCPCS Level II L-code sections): lower-limb orthotics
+# L1600-L2999, foot orthotics L3000-L3649, upper-limb orthotics L3650-L3999, lower-limb
+# prostheses L5000-L5999, upper-limb prostheses L6000-L7499.
+LIMB_L_CODES = (("L1600", "L3999"), ("L5000", "L7499"))
+# HCPCS pricing indicators for DME bought or rented: 32 inexpensive or routinely purchased,
+# 36 capped rental. Capped rentals bill a rental month modifier: KH (first month), KI
+# (second and third), KJ (fourth to fifteenth).
+PURCHASE_OR_RENTAL = {"32", "36"}
+CAPPED_RENTAL = "36"
+E_M = (("99202", "99499"),)
+
+
+def in_ranges(code: str, ranges: tuple[tuple[str, str], ...]) -> bool:
+    return any(
+        low <= code <= high and len(code) == len(low) and code[0] == low[0] for low, high in ranges
+    )
+
+
+def is_ambulance_origin_destination(modifier: str) -> bool:
+    return (
+        len(modifier) == 2
+        and modifier[0] in ORIGIN_DESTINATION
+        and modifier[1] in ORIGIN_DESTINATION
+    )
+
+
+@edit(
+    "MOD-UNKNOWN",
+    name="Unknown modifier",
+    stage="modifier",
+    category="modifier",
+    level="line",
+    disposition="reject",
+    group_code="CO",
+    carc="182",
+    appealable=False,
+    message="Line {line}: modifier {modifier} is not a CPT or HCPCS modifier on {dos}",
+    fix="Correct or remove modifier {modifier} on line {line}",
+)
+def check_unknown_modifier(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
+    for line in ctx.lines:
+        ambulance = in_ranges(line.procedure_code, AMBULANCE)
+        for modifier in line.modifiers:
+            if len(modifier) != 2 or (ambulance and is_ambulance_origin_destination(modifier)):
+                continue  # MOD-FORMAT judges the shape
+            listed = ctx.codesets.modifier(modifier, line.service_date)
+            level2 = ctx.codesets.hcpcs_modifier(modifier, line.service_date)
+            if listed.release is None and level2.release is None:
+                continue  # no modifier list covers the date
+            if listed.value is None and level2.value is None:
+                yield Hit(
+                    line.line_number,
+                    {"line": line.line_number, "modifier": modifier, "dos": line.service_date},
+                    {"modifier": modifier},
+                )
+
+
+@edit(
+    "MOD-LATERALITY",
+    name="Laterality modifiers",
+    stage="modifier",
+    category="modifier",
+    level="line",
+    disposition="reject",
+    group_code="CO",
+    carc="4",
+    appealable=False,
+    message="Line {line}: {problem}",
+    fix="Use RT or LT for one side (two lines for both sides), or 50 alone for a bilateral procedure",
+)
+def check_laterality(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
+    for line in ctx.lines:
+        mods = set(line.modifiers)
+        problems = []
+        if in_ranges(line.procedure_code, LIMB_L_CODES) and not mods & {"RT", "LT"}:
+            problems.append(
+                f"{line.procedure_code} is a limb orthotic or prosthetic without RT or LT"
+            )
+        if {"RT", "LT"} <= mods:
+            problems.append("RT and LT on the same line")
+        if "50" in mods and mods & {"RT", "LT"}:
+            problems.append("50 (bilateral) together with RT or LT")
+        for problem in problems:
+            yield Hit(
+                line.line_number,
+                {"line": line.line_number, "problem": problem},
+                {"modifiers": list(line.modifiers)},
+            )
+
+
+@edit(
+    "DME-PURCHASE-RENTAL",
+    name="DME purchase or rental modifier",
+    stage="modifier",
+    category="dme",
+    level="line",
+    disposition="reject",
+    group_code="CO",
+    carc="4",
+    appealable=False,
+    message="Line {line}: {code} (pricing indicator {indicator}) {problem}",
+    fix="Append NU (new purchase), UE (used purchase) or RR (rental); for a capped rental "
+    "add KH, KI or KJ for the rental month",
+)
+def check_dme_purchase_rental(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
+    for line in ctx.lines:
+        indicator = line.enrichment.pricing_indicator
+        if indicator not in PURCHASE_OR_RENTAL:
+            continue
+        mods = set(line.modifiers)
+        if not mods & {"NU", "RR", "UE"}:
+            problem = "is bought or rented and the line has none of NU, RR, UE"
+        elif indicator == CAPPED_RENTAL and "RR" in mods and not mods & {"KH", "KI", "KJ"}:
+            problem = "is a capped rental and the line has no KH, KI or KJ rental-month modifier"
+        else:
+            continue
+        yield Hit(
+            line.line_number,
+            {
+                "line": line.line_number,
+                "code": line.procedure_code,
+                "indicator": indicator,
+                "problem": problem,
+            },
+            {
+                "pricing_indicator": indicator,
+                "modifiers": list(line.modifiers),
+                "release": line.enrichment.releases.get("hcpcs"),
+            },
+        )
+
+
+@edit(
+    "DRUG-WASTAGE",
+    name="JW/JZ drug wastage modifier",
+    stage="modifier",
+    category="drug",
+    level="line",
+    disposition="review",
+    group_code="CO",
+    carc="4",
+    appealable=False,
+    message="Line {line}: {code} {problem}",
+    fix="Append JZ when none of a single-dose vial was discarded, or bill the discarded "
+    "amount on its own line with JW",
+)
+def check_wastage(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
+    for line in ctx.lines:
+        # Separately payable Part B drugs: J-codes with an ASP payment limit in force.
+        drug = line.enrichment.drug
+        if not line.procedure_code.startswith("J") or drug is None or drug.payment_limit is None:
+            continue
+        mods = set(line.modifiers)
+        if {"JW", "JZ"} <= mods:
+            problem = "has both JW (amount discarded) and JZ (nothing discarded)"
+        elif not mods & {"JW", "JZ"}:
+            problem = "is a separately payable drug without JW or JZ"
+        else:
+            continue
+        yield Hit(
+            line.line_number,
+            {"line": line.line_number, "code": line.procedure_code, "problem": problem},
+            {
+                "modifiers": list(line.modifiers),
+                "release": line.enrichment.releases.get("asp_pricing"),
+            },
+        )
+
+
+def is_e_m(line: EnrichedLine) -> bool:
+    return in_ranges(line.procedure_code, E_M)
+
+
+@edit(
+    "EM-MOD25",
+    name="E/M with a minor procedure without modifier 25",
+    stage="modifier",
+    category="modifier",
+    level="line",
+    disposition="deny",
+    group_code="CO",
+    carc="97",
+    appealable=True,
+    message="Line {line}: E/M {code} on {dos} with {procedure} (global {global_days} days, line "
+    "{procedure_line}) and no modifier 25 on the E/M line",
+    fix="If the E/M was significant and separately identifiable, append 25 to line {line} and "
+    "document it; else remove line {line}",
+)
+def check_em_25(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
+    for em in ctx.lines:
+        if not is_e_m(em) or "25" in em.modifiers:
+            continue
+        for other in ctx.lines:
+            days = other.enrichment.global_days
+            if other is em or other.service_date != em.service_date or days not in ("000", "010"):
+                continue
+            yield Hit(
+                em.line_number,
+                {
+                    "line": em.line_number,
+                    "code": em.procedure_code,
+                    "dos": em.service_date,
+                    "procedure": other.procedure_code,
+                    "global_days": days,
+                    "procedure_line": other.line_number,
+                },
+                {
+                    "procedure": other.procedure_code,
+                    "global_days": days,
+                    "release": other.enrichment.releases.get("pfs"),
+                },
+            )
+            break
+
+
+@edit(
+    "AMB-ORIGIN-DEST",
+    name="Ambulance origin and destination",
+    stage="modifier",
+    category="ambulance",
+    level="line",
+    disposition="reject",
+    group_code="CO",
+    carc="4",
+    appealable=False,
+    message="Line {line}: ambulance code {code} has no origin/destination modifier",
+    fix="Append the two-letter origin/destination modifier (e.g. RH: residence to hospital)",
+)
+def check_ambulance(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
+    for line in ctx.lines:
+        if in_ranges(line.procedure_code, AMBULANCE) and not any(
+            is_ambulance_origin_destination(m) for m in line.modifiers
+        ):
+            yield Hit(
+                line.line_number,
+                {"line": line.line_number, "code": line.procedure_code},
+                {"modifiers": list(line.modifiers)},
+            )
+
+
+# PC/TC indicators (PFS RVU file): 26 is allowed with 1 (diagnostic tests with both
+# components), 6 (lab physician interpretation) and 8 (physician interpretation); TC only
+# with 1.
+_ALLOWS = {"26": {"1", "6", "8"}, "TC": {"1"}}
+
+
+@edit(
+    "MOD-PCTC",
+    name="26 or TC on a code that does not split",
+    stage="modifier",
+    category="modifier",
+    level="line",
+    disposition="deny",
+    group_code="CO",
+    carc="4",
+    appealable=True,
+    message="Line {line}: modifier {modifier} on {code}, whose PC/TC indicator {indicator} does "
+    "not allow it{release}",
+    fix="Remove {modifier} from line {line}",
+)
+def check_pctc(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
+    for line in ctx.lines:
+        indicator = line.enrichment.pc_tc_indicator
+        if indicator is None:
+            continue
+        for modifier in ("26", "TC"):
+            if modifier in line.modifiers and indicator not in _ALLOWS[modifier]:
+                release = line.enrichment.releases.get("pfs")
+                yield Hit(
+                    line.line_number,
+                    {
+                        "line": line.line_number,
+                        "modifier": modifier,
+                        "code": line.procedure_code,
+                        "indicator": indicator,
+                        "release": f" (PFS {release})" if release else "",
+                    },
+                    {"pc_tc_indicator": indicator, "release": release},
+                )

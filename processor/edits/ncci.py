@@ -1,0 +1,293 @@
+"""NCCI procedure-to-procedure, MUE and add-on code edits (edits.md, "NCCI, MUE, add-on"),
+on the CMS practitioner tables in force on each line's date of service."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
+from typing import Any
+
+from processor.edits.base import ClaimContext, Hit, edit
+from processor.edits.modifiers import is_e_m
+from processor.models import EnrichedLine
+
+# NCCI-associated modifiers (NCCI Policy Manual ch. I §E): with PTP modifier indicator 1,
+# one of these on either line bypasses the edit. 25 and 57 count only on the E/M line.
+NCCI_MODIFIERS = frozenset(
+    {
+        "59",
+        "XE",
+        "XS",
+        "XP",
+        "XU",
+        "58",
+        "78",
+        "79",
+        "24",
+        "27",
+        "91",
+        "E1",
+        "E2",
+        "E3",
+        "E4",
+        "FA",
+        "F1",
+        "F2",
+        "F3",
+        "F4",
+        "F5",
+        "F6",
+        "F7",
+        "F8",
+        "F9",
+        "TA",
+        "T1",
+        "T2",
+        "T3",
+        "T4",
+        "T5",
+        "T6",
+        "T7",
+        "T8",
+        "T9",
+        "LT",
+        "RT",
+        "LC",
+        "LD",
+        "RC",
+        "LM",
+        "RI",
+    }
+)
+E_M_ONLY_MODIFIERS = frozenset({"25", "57"})
+
+
+def bypass_modifier(line: EnrichedLine) -> str | None:
+    for modifier in line.modifiers:
+        if modifier in NCCI_MODIFIERS or (modifier in E_M_ONLY_MODIFIERS and is_e_m(line)):
+            return modifier
+    return None
+
+
+@edit(
+    "NCCI-PTP",
+    name="NCCI procedure-to-procedure pair",
+    stage="ncci_mue",
+    category="ncci_ptp",
+    level="line",
+    disposition="deny",
+    group_code="CO",
+    carc="236",
+    appealable=True,
+    message="Line {line}: {column2} is column 2 of an NCCI pair with {column1} (line {other}) on "
+    "{dos}; modifier indicator {indicator} {why}",
+    fix="{fix}",
+)
+def check_ptp(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
+    lines = ctx.lines
+    for col2 in lines:
+        for col1 in lines:
+            if col1 is col2 or col1.service_date != col2.service_date:
+                continue
+            if ctx.rendering_npi(col1) != ctx.rendering_npi(col2):
+                continue
+            found = ctx.codesets.ptp(col1.procedure_code, col2.procedure_code, col2.service_date)
+            pair = found.value
+            if pair is None or pair.modifier_indicator == "9" or found.release is None:
+                continue
+            if pair.modifier_indicator == "1":
+                bypass = bypass_modifier(col2) or bypass_modifier(col1)
+                if bypass:
+                    continue
+                why = "and no NCCI-associated modifier on either line"
+                fix = (
+                    f"If the services were distinct (separate site, session or encounter), append "
+                    f"XS/XE/XU/XP or 59 to line {col2.line_number}; else remove line {col2.line_number}"
+                )
+            else:
+                why = "(never bypassed by a modifier)"
+                fix = f"Remove line {col2.line_number}: {col2.procedure_code} is not paid with {col1.procedure_code}"
+            yield Hit(
+                col2.line_number,
+                {
+                    "line": col2.line_number,
+                    "column1": col1.procedure_code,
+                    "column2": col2.procedure_code,
+                    "other": col1.line_number,
+                    "dos": col2.service_date,
+                    "indicator": pair.modifier_indicator,
+                    "why": why,
+                    "fix": fix,
+                },
+                {
+                    "column1": col1.procedure_code,
+                    "column2": col2.procedure_code,
+                    "modifier_indicator": pair.modifier_indicator,
+                    "deletion_date": str(pair.deletion_date) if pair.deletion_date else None,
+                    "release": found.release.release_id,
+                },
+            )
+            break  # one finding per column-2 line
+
+
+def _mue_evidence(line: EnrichedLine) -> dict[str, Any]:
+    mue = line.enrichment.mue
+    assert mue is not None
+    return {"mue": mue.value, "mai": mue.mai, "table": mue.table, "release": mue.release}
+
+
+@edit(
+    "MUE-LINE",
+    name="MUE per line (MAI 1)",
+    stage="ncci_mue",
+    category="mue",
+    level="line",
+    disposition="deny",
+    group_code="CO",
+    carc="151",
+    rarc=("N362",),
+    appealable=True,
+    message="Line {line}: {units} units of {code} exceed the MUE of {mue} per line (MAI 1, {table} table)",
+    fix="Bill at most {mue} units on line {line}; if more were medically necessary, split them "
+    "over lines with the appropriate modifiers or appeal with the records",
+)
+def check_mue_line(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
+    for line in ctx.lines:
+        mue = line.enrichment.mue
+        if mue is not None and mue.mai == 1 and mue.value > 0 and line.units > mue.value:
+            yield Hit(
+                line.line_number,
+                {
+                    "line": line.line_number,
+                    "units": line.units,
+                    "code": line.procedure_code,
+                    "mue": mue.value,
+                    "table": mue.table.replace("_", "-"),
+                },
+                _mue_evidence(line),
+            )
+
+
+@edit(
+    "MUE-DAY",
+    name="MUE per date of service (MAI 2 and 3)",
+    stage="ncci_mue",
+    category="mue",
+    level="line",
+    disposition="deny",
+    group_code="CO",
+    carc="151",
+    rarc=("N362",),
+    appealable=True,
+    message="Line {line}: {total} units of {code} on {dos} (lines {lines}) exceed the MUE of "
+    "{mue} per day (MAI {mai}: {kind})",
+    fix="Bill at most {mue} units of {code} for {dos}{appeal}",
+)
+def check_mue_day(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
+    groups: dict[tuple[str, Any], list[EnrichedLine]] = defaultdict(list)
+    for line in ctx.lines:
+        mue = line.enrichment.mue
+        if mue is not None and mue.mai in (2, 3) and mue.value > 0:
+            groups[(line.procedure_code, line.service_date)].append(line)
+    for (code, dos), lines in groups.items():
+        mue = lines[0].enrichment.mue
+        assert mue is not None
+        total = sum((line.units for line in lines), Decimal(0))
+        if total <= mue.value:
+            continue
+        policy = mue.mai == 2
+        for line in lines:
+            yield Hit(
+                line.line_number,
+                {
+                    "line": line.line_number,
+                    "total": total,
+                    "code": code,
+                    "dos": dos,
+                    "lines": ", ".join(str(x.line_number) for x in lines),
+                    "mue": mue.value,
+                    "mai": mue.mai,
+                    "kind": "policy, not appealable" if policy else "clinical, appealable",
+                    "appeal": "" if policy else "; units above it can be appealed with the records",
+                },
+                {**_mue_evidence(line), "total_units": str(total)},
+                appealable=not policy,
+            )
+
+
+@edit(
+    "MUE-ZERO",
+    name="MUE value 0",
+    stage="ncci_mue",
+    category="mue",
+    level="line",
+    disposition="deny",
+    group_code="CO",
+    carc="151",
+    rarc=("N362",),
+    appealable=False,
+    message="Line {line}: {code} has an MUE of 0 in the {table} table: not payable for this provider type",
+    fix="Bill {code} from the provider type it is payable for, or use the right code",
+)
+def check_mue_zero(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
+    for line in ctx.lines:
+        mue = line.enrichment.mue
+        if mue is not None and mue.value == 0:
+            yield Hit(
+                line.line_number,
+                {
+                    "line": line.line_number,
+                    "code": line.procedure_code,
+                    "table": mue.table.replace("_", "-"),
+                },
+                _mue_evidence(line),
+            )
+
+
+@edit(
+    "ADDON-PRIMARY",
+    name="Add-on code without its primary",
+    stage="ncci_mue",
+    category="add_on",
+    level="line",
+    disposition="deny",
+    group_code="CO",
+    carc="B15",
+    appealable=True,
+    message="Line {line}: add-on code {code} (type {type}) has no {needed} on the claim for {dos}",
+    fix="Bill the primary procedure for {dos} on this claim, or remove line {line}",
+)
+def check_add_on(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
+    for line in ctx.lines:
+        add_on = line.enrichment.add_on
+        if add_on is None:
+            continue
+        same_day = [x for x in ctx.lines if x is not line and x.service_date == line.service_date]
+        codes = {x.procedure_code for x in same_day}
+        if add_on.primaries and codes & set(add_on.primaries):
+            continue
+        if add_on.any_primary or add_on.edit_type in (2, 3):
+            # Any primary will do, but some primary must be there: a line that is not
+            # itself an add-on code.
+            if any(x.enrichment.add_on is None for x in same_day):
+                continue
+            needed = "primary procedure"
+        else:
+            shown = ", ".join(add_on.primaries[:8]) + (" ..." if len(add_on.primaries) > 8 else "")
+            needed = f"listed primary ({shown})"
+        yield Hit(
+            line.line_number,
+            {
+                "line": line.line_number,
+                "code": line.procedure_code,
+                "type": add_on.edit_type,
+                "needed": needed,
+                "dos": line.service_date,
+            },
+            {
+                "edit_type": add_on.edit_type,
+                "primaries": list(add_on.primaries[:20]),
+                "release": line.enrichment.releases.get("add_on"),
+            },
+        )
