@@ -13,7 +13,7 @@ from processor.localrun import collect
 from processor.produce import produce_file
 from processor.settings import load_settings
 from processor.topics import load_topics
-from tests.codesets.conftest import RAW
+from tests.conftest import RAW
 from tests.factories import claim_dict
 
 pytestmark = pytest.mark.kafka
