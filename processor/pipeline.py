@@ -18,6 +18,15 @@ from processor.codesets import CodeSets
 from processor.edits.base import ClaimContext
 from processor.edits.engine import EditFailed, StageTimer, run_edits
 from processor.enrichment import enrich_claim, service_dates
+from processor.history import (
+    ClaimRecord,
+    HistoryStore,
+    LineRecord,
+    PatientHistory,
+    decode,
+    encode,
+    updated,
+)
 from processor.models import Claim, DeadLetter, EnrichedClaim, ScrubResult, SourcePosition
 from processor.models.envelope import EnrichedEnvelope
 from processor.models.outputs import ErrorKind
@@ -65,11 +74,13 @@ class Scrubber:
         *,
         clock: Clock = utcnow,
         stage_timer: StageTimer | None = None,
+        history_retention_days: int = 400,
     ) -> None:
         self.codesets = codesets
         self.ruleset = ruleset
         self.clock = clock
         self.stage_timer = stage_timer
+        self.history_retention_days = history_retention_days
 
     # -- the hops ---------------------------------------------------------------------------
     def read(self, raw: bytes | None, *, key: str | None, source: Source) -> Claim | DeadLetter:
@@ -105,12 +116,55 @@ class Scrubber:
             original=base64.b64encode(raw).decode("ascii"),
         )
 
-    def evaluate(self, claim: EnrichedClaim, *, digest: str) -> ScrubResult:
-        """The edit agent's work: every stage in order, then routing. Raises EditFailed."""
+    def evaluate(
+        self,
+        claim: EnrichedClaim,
+        *,
+        digest: str,
+        source: SourcePosition | None = None,
+        history: HistoryStore | None = None,
+    ) -> ScrubResult:
+        """The edit agent's work: every stage in order, then routing. Raises EditFailed.
+
+        With a history store, the patient's earlier claims are visible to the stateful edits
+        and this claim is recorded after them. A redelivery of a claim (same id, read from
+        the same source position) is judged against the history without itself, so it gets
+        the same findings and event_id as the first delivery."""
         now = self.clock()
         profile = self.ruleset.for_plan_type(claim.payer.plan_type)
-        context = ClaimContext(claim=claim, codesets=self.codesets, processed_at=now)
+        where = _source_text(source)
+        prior = decode(history.get(claim.patient_key)) if history is not None else {}
+        visible = {
+            cid: rec
+            for cid, rec in prior.items()
+            if not (cid == claim.claim_id and rec.source == where)
+        }
+        context = ClaimContext(
+            claim=claim, codesets=self.codesets, processed_at=now, history=PatientHistory(visible)
+        )
         findings = run_edits(context, profile.stages, self.stage_timer)
+        if history is not None:
+            record = ClaimRecord(
+                claim.claim_id,
+                claim.frequency_code,
+                where,
+                tuple(
+                    LineRecord(
+                        line.service_date,
+                        line.procedure_code,
+                        tuple(line.modifiers),
+                        str(line.units.normalize()),
+                        context.rendering_npi(line),
+                    )
+                    for line in claim.lines
+                ),
+            )
+            history.put(
+                claim.patient_key,
+                encode(
+                    updated(prior, record, claim.original_claim_id, self.history_retention_days)
+                ),
+            )
         route, risk_level, amount = route_claim(claim, findings)
         versions = self.codesets.versions_for(service_dates(claim))
         return ScrubResult(
@@ -128,9 +182,16 @@ class Scrubber:
             claim=claim,
         )
 
-    def evaluate_envelope(self, envelope: EnrichedEnvelope) -> ScrubResult | DeadLetter:
+    def evaluate_envelope(
+        self, envelope: EnrichedEnvelope, history: HistoryStore | None = None
+    ) -> ScrubResult | DeadLetter:
         try:
-            return self.evaluate(envelope.claim, digest=envelope.content_digest)
+            return self.evaluate(
+                envelope.claim,
+                digest=envelope.content_digest,
+                source=envelope.source,
+                history=history,
+            )
         except EditFailed as exc:
             return DeadLetter(
                 received_key=envelope.received_key,
@@ -143,13 +204,18 @@ class Scrubber:
 
     # -- offline ----------------------------------------------------------------------------
     def scrub(
-        self, raw: bytes | None, *, key: str | None = None, source: Source | None = None
+        self,
+        raw: bytes | None,
+        *,
+        key: str | None = None,
+        source: Source | None = None,
+        history: HistoryStore | None = None,
     ) -> ScrubResult | DeadLetter:
         """All hops for one message, as `claims-processor scrub` runs them."""
         envelope = self.intake(raw, key=key, source=source or Source())
         if isinstance(envelope, DeadLetter):
             return envelope
-        return self.evaluate_envelope(envelope)
+        return self.evaluate_envelope(envelope, history)
 
     def dead_letter(
         self, raw: bytes | None, *, key: str | None, source: Source, kind: ErrorKind, error: str
@@ -162,6 +228,12 @@ class Scrubber:
             source=source.position(),
             processed_at=self.clock(),
         )
+
+
+def _source_text(source: SourcePosition | None) -> str:
+    if source is None:
+        return ""
+    return f"{source.topic}/{source.partition}/{source.offset}"
 
 
 def _is_utf8(raw: bytes) -> bool:

@@ -28,4 +28,4 @@ def build_scrubber(settings: Settings) -> Scrubber:
         ", ".join(sorted(ruleset.profiles)),
     )
     log.debug("releases: %s", ", ".join(f"{r.kind} {r.release_id}" for r in releases))
-    return Scrubber(codesets, ruleset)
+    return Scrubber(codesets, ruleset, history_retention_days=settings.history_retention_days)

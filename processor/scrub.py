@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 from typing import IO
 
+from processor.history import InMemoryHistory
 from processor.models import DeadLetter
 from processor.pipeline import Scrubber, Source
 
@@ -29,12 +30,16 @@ def scrub_file(
         from tqdm import tqdm
 
         bar = tqdm(total=total, unit="claim", file=sys.stderr, dynamic_ncols=True)
+    # History is kept across the file the way the worker keeps it across the stream.
+    history = InMemoryHistory()
     started = time.perf_counter()
     with input_path.open("rb") as handle:
         for line_no, line in enumerate(handle, start=1):
             raw = line.rstrip(b"\r\n")
             # A file's line stands where a Kafka position would: topic = file, offset = line.
-            outcome = scrubber.scrub(raw, source=Source(str(input_path), None, line_no))
+            outcome = scrubber.scrub(
+                raw, source=Source(str(input_path), None, line_no), history=history
+            )
             if isinstance(outcome, DeadLetter):
                 routes["dead_letter"] += 1
             else:

@@ -47,6 +47,11 @@ class Settings(BaseSettings):
         60.0, gt=0, description="consumer session timeout, seconds"
     )
     producer_linger_ms: int = Field(5, ge=0, description="producer batching delay, milliseconds")
+    history_retention_days: int = Field(
+        400,
+        ge=1,
+        description="claim history kept per patient, in days of service before the newest",
+    )
 
 
 class SettingsError(ValueError):

@@ -19,6 +19,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from processor.codesets import CodeSets
+from processor.history import EMPTY, PatientHistory
 from processor.models import EnrichedClaim, EnrichedLine
 from processor.models.outputs import Category, Disposition
 
@@ -73,6 +74,7 @@ class ClaimContext:
     claim: EnrichedClaim
     codesets: CodeSets
     processed_at: datetime
+    history: PatientHistory = EMPTY  # the patient's earlier claims (stateful edits)
 
     @property
     def lines(self) -> list[EnrichedLine]:

@@ -25,6 +25,7 @@ from faust.web import Request, Response, View
 from prometheus_client import CollectorRegistry
 
 from processor.codesets.model import CodeSetRelease
+from processor.history import MappingHistory
 from processor.models import DeadLetter, ScrubResult
 from processor.models.envelope import EnrichedEnvelope
 from processor.pipeline import Scrubber, Source
@@ -68,7 +69,10 @@ def create_app(
         web_enabled=settings.web_enabled,
         web_host=settings.web_host,
         web_port=settings.web_port,
-        topic_allow_declare=False,  # `topics apply` owns the topics and their settings
+        # faust creates only its own internal topics (the history table's changelog);
+        # `topics apply` owns the claim topics and their settings.
+        topic_allow_declare=True,
+        topic_replication_factor=settings.topic_replication_factor,
         topic_disable_leader=True,
         consumer_auto_offset_reset="earliest",
         broker_commit_interval=settings.commit_interval,
@@ -106,6 +110,18 @@ def create_app(
         metrics.loaded([release.info], scrubber.ruleset.version)
 
     watcher = ReleaseWatcher(settings, use_release) if watch_releases else None
+
+    # Claim history per patient, partitioned like claims.enriched (the intake agent keys it
+    # by patient), its changelog compacted in Kafka: a worker that takes over a partition
+    # recovers the same history.
+    history_table = app.Table(
+        "patient-history",
+        default=None,
+        partitions=specs["enriched"].partitions,
+        schema=faust.Schema(key_serializer="json", value_serializer="json"),
+        help="claim history per patient for the stateful edits",
+    )
+    history = MappingHistory(history_table)
 
     if watcher is not None:
 
@@ -167,7 +183,7 @@ def create_app(
             envelope: EnrichedEnvelope | None = None
             try:
                 envelope = EnrichedEnvelope.model_validate_json(event.value)
-                outcome = scrubber.evaluate_envelope(envelope)
+                outcome = scrubber.evaluate_envelope(envelope, history)
             except Exception as exc:  # unreadable envelope or a bug: dead-letter, go on
                 source = envelope.source if envelope else None
                 outcome = scrubber.dead_letter(

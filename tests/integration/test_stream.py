@@ -193,3 +193,53 @@ def test_topics_apply_adds_partitions_and_fixes_configs(kafka, topic_prefix):
     asyncio.run(apply(settings, small))
     actions = dict(asyncio.run(apply(settings, list(specs.values()))))
     assert actions[specs["dlq"].name] == "partitions 1 -> 3; configs updated"
+
+
+def test_history_edits_on_the_broker_survive_a_worker_restart(
+    kafka, topic_prefix, worker_factory, tmp_path
+):
+    """Original, duplicate, replacement and void through the worker; the history lives in a
+    faust table whose changelog lets the next worker recover it."""
+    from tests.edits.test_cross_claim import _claim, _line
+
+    specs = _topics(kafka, topic_prefix)
+
+    def run(claims, name):
+        (tmp_path / name).mkdir()
+        produced = _produce(
+            kafka, specs["submitted"].name, tmp_path / name, [orjson.dumps(c) for c in claims]
+        )
+        return produced
+
+    first = worker_factory()
+    run(
+        [
+            _claim("H-1", _line("99213")),
+            _claim("H-2", _line("99213"), frequency_code="7", original_claim_id="H-1"),
+        ],
+        "a",
+    )
+    _outputs(kafka, specs, 2)
+    assert first.stop() == 0
+    worker_factory()
+    run(
+        [
+            _claim("H-1", _line("99213")),  # sent again: a duplicate claim
+            _claim("H-3", _line("99213")),  # the service H-2 (the replacement) holds
+            _claim("H-4", _line("99213"), frequency_code="8", original_claim_id="H-2"),
+        ],
+        "b",
+    )
+    collected = _outputs(kafka, specs, 5)
+    findings: dict[str, list[set[str]]] = {}
+    for record in collected.records:
+        result = orjson.loads(record.value)
+        findings.setdefault(result["claim_id"], []).append(
+            {f["edit_id"] for f in result["findings"]}
+        )
+    assert findings["H-2"] == [set()]
+    # H-1 again: its id was seen as an original (even though H-2 replaced it), and its
+    # service is the one H-2 holds.
+    assert sorted(map(sorted, findings["H-1"])) == [[], ["DUP-CLAIM", "DUP-SERVICE"]]
+    assert findings["H-3"] == [{"DUP-SERVICE"}]
+    assert findings["H-4"] == [set()]

@@ -64,16 +64,17 @@ async def test_intake_dead_letters_unreadable_bytes_and_keeps_going(stream):
     assert stream.metrics.dead_letters.labels("json", "intake")._value.get() == 1
 
 
-def _envelope(claim):
+def _envelope(claim, offset=1):
     raw = claim_bytes(claim)
     envelope = sample_scrubber().intake(
-        raw, key=claim["claim_id"], source=Source("t", 0, 1), timestamp_ms=1
+        raw, key=claim["claim_id"], source=Source("t", 0, offset), timestamp_ms=1
     )
     return envelope.model_dump_json().encode()
 
 
 async def test_edits_route_clean_and_risk_by_claim_id(stream):
     bad = claim_dict(claim_id="BAD-1")
+    bad["patient"]["member_id"] = "SYN200000002"  # another patient: no shared history
     bad["lines"][0]["units"] = 0
     async with stream.edits.test_context() as agent:
         await agent.put(_envelope(claim_dict()), key=b"patient")
@@ -97,3 +98,18 @@ async def test_edits_dead_letter_an_unreadable_envelope(stream):
     [(_, value)] = _values(stream.sent["dlq"])
     assert DeadLetter.model_validate_json(value).error_kind == "processing"
     assert stream.sent["clean"].call_count == 1
+
+
+async def test_edits_keep_history_per_patient_in_the_table(stream):
+    first = claim_dict(claim_id="ORIG-1")
+    again = claim_dict(claim_id="ORIG-1")
+    again["lines"][0]["charge"] = "190.00"  # a new message, not a redelivery
+    async with stream.edits.test_context() as agent:
+        await agent.put(_envelope(first, offset=1), key=b"patient")
+        await agent.put(_envelope(first, offset=1), key=b"patient")  # redelivered
+        await agent.put(_envelope(again, offset=2), key=b"patient")  # sent again
+    clean = [orjson.loads(v) for _, v in _values(stream.sent["clean"])]
+    [(_, value)] = _values(stream.sent["risk"])
+    # The redelivery is judged as the first delivery was: same findings, same event_id.
+    assert len(clean) == 2 and clean[0]["event_id"] == clean[1]["event_id"]
+    assert "DUP-CLAIM" in [f["edit_id"] for f in orjson.loads(value)["findings"]]

@@ -1,0 +1,165 @@
+"""Claim history per patient, for the stateful edits (duplicates, replacements and voids,
+NCCI pairs and MUE day totals across claims).
+
+The history of one patient (payer_id + member_id) is a JSON-able dict kept by a
+`HistoryStore`: in memory across a file for `scrub`, in a faust table partitioned like
+claims.enriched in the worker, so that whichever worker takes over a partition after a
+crash or rebalance sees the same history. Retention is bounded by date of service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, MutableMapping
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class LineRecord:
+    service_date: date
+    code: str
+    modifiers: tuple[str, ...]
+    units: str
+    rendering_npi: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimRecord:
+    claim_id: str
+    frequency: str
+    source: str  # where it was read ("topic/partition/offset", or "file:line")
+    lines: tuple[LineRecord, ...]
+    status: str = "active"  # "replaced" or "voided": the id stays known, its lines stop counting
+    last_service_date: date | None = None  # kept for retention once the lines are gone
+
+
+class HistoryStore(Protocol):
+    def get(self, key: str) -> dict[str, Any] | None: ...
+    def put(self, key: str, value: dict[str, Any]) -> None: ...
+
+
+class InMemoryHistory:
+    """The `scrub` command's store: one file is one stream."""
+
+    def __init__(self) -> None:
+        self._data: dict[str, dict[str, Any]] = {}
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        return self._data.get(key)
+
+    def put(self, key: str, value: dict[str, Any]) -> None:
+        self._data[key] = value
+
+
+class MappingHistory:
+    """A store over any mutable mapping (the worker's faust table)."""
+
+    def __init__(self, table: MutableMapping[str, Any]) -> None:
+        self._table = table
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        value = self._table.get(key)
+        return value if isinstance(value, dict) else None
+
+    def put(self, key: str, value: dict[str, Any]) -> None:
+        self._table[key] = value
+
+
+def decode(document: dict[str, Any] | None) -> dict[str, ClaimRecord]:
+    if not document:
+        return {}
+    claims = {}
+    for claim_id, item in document.get("claims", {}).items():
+        last = item.get("last_service_date")
+        claims[claim_id] = ClaimRecord(
+            claim_id,
+            item["frequency"],
+            item["source"],
+            tuple(
+                LineRecord(date.fromisoformat(x[0]), x[1], tuple(x[2]), x[3], x[4])
+                for x in item["lines"]
+            ),
+            item.get("status", "active"),
+            date.fromisoformat(last) if last else None,
+        )
+    return claims
+
+
+def encode(claims: dict[str, ClaimRecord]) -> dict[str, Any]:
+    return {
+        "claims": {
+            c.claim_id: {
+                "frequency": c.frequency,
+                "source": c.source,
+                "status": c.status,
+                "last_service_date": c.last_service_date.isoformat()
+                if c.last_service_date
+                else None,
+                "lines": [
+                    [
+                        x.service_date.isoformat(),
+                        x.code,
+                        list(x.modifiers),
+                        x.units,
+                        x.rendering_npi,
+                    ]
+                    for x in c.lines
+                ],
+            }
+            for c in claims.values()
+        }
+    }
+
+
+@dataclass(frozen=True)
+class PatientHistory:
+    """The patient's earlier claims, as an edit sees them: without the claim being judged
+    (a redelivery of it) and without the claim a replacement or void refers to."""
+
+    claims: dict[str, ClaimRecord]
+
+    def lines(self, exclude: set[str] | None = None) -> Iterator[tuple[ClaimRecord, LineRecord]]:
+        for record in self.claims.values():
+            if record.status != "active" or (exclude and record.claim_id in exclude):
+                continue
+            for line in record.lines:
+                yield record, line
+
+
+EMPTY = PatientHistory({})
+
+
+def updated(
+    claims: dict[str, ClaimRecord], record: ClaimRecord, original: str | None, retention_days: int
+) -> dict[str, ClaimRecord]:
+    """The history after this claim: an original is added (an earlier original of the same
+    id stays: the new one was a duplicate); a replacement (7) takes the place of the claim it
+    names and a void (8) withdraws it (the named claim's id stays known, its lines stop
+    counting). Claims whose last date of service is older than the retention before the
+    newest are dropped, and so are older lines."""
+    result = dict(claims)
+    record = replace(
+        record, last_service_date=max((x.service_date for x in record.lines), default=None)
+    )
+    if record.frequency in ("7", "8") and original and original in result:
+        status = "replaced" if record.frequency == "7" else "voided"
+        result[original] = replace(result[original], lines=(), status=status)
+    if record.frequency != "8":
+        existing = result.get(record.claim_id)
+        if existing is None or existing.source == record.source or record.frequency == "7":
+            result[record.claim_id] = record
+    newest = max(
+        (c.last_service_date for c in result.values() if c.last_service_date), default=None
+    )
+    if newest is None:
+        return result
+    horizon = newest - timedelta(days=retention_days)
+    kept = {}
+    for claim_id, item in result.items():
+        if item.last_service_date is not None and item.last_service_date < horizon:
+            continue
+        kept[claim_id] = replace(
+            item, lines=tuple(x for x in item.lines if x.service_date >= horizon)
+        )
+    return kept
