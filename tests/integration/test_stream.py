@@ -199,38 +199,30 @@ def test_history_edits_on_the_broker_survive_a_worker_restart(
     kafka, topic_prefix, worker_factory, tmp_path
 ):
     """Original, duplicate, replacement and void through the worker; the history lives in a
-    faust table whose changelog lets the next worker recover it."""
+    faust table whose changelog lets the next worker recover it. claims.submitted is keyed
+    by claim id, so claims sent together may be routed in either order: each step waits for
+    the previous claim's result, as a billing system's corrections follow its claims."""
     from tests.edits.test_cross_claim import _claim, _line
 
     specs = _topics(kafka, topic_prefix)
+    sent = 0
 
-    def run(claims, name):
-        (tmp_path / name).mkdir()
-        produced = _produce(
-            kafka, specs["submitted"].name, tmp_path / name, [orjson.dumps(c) for c in claims]
-        )
-        return produced
+    def step(claim):
+        nonlocal sent
+        sent += 1
+        folder = tmp_path / str(sent)
+        folder.mkdir()
+        _produce(kafka, specs["submitted"].name, folder, [orjson.dumps(claim)])
+        return _outputs(kafka, specs, sent)
 
     first = worker_factory()
-    run(
-        [
-            _claim("H-1", _line("99213")),
-            _claim("H-2", _line("99213"), frequency_code="7", original_claim_id="H-1"),
-        ],
-        "a",
-    )
-    _outputs(kafka, specs, 2)
+    step(_claim("H-1", _line("99213")))
+    step(_claim("H-2", _line("99213"), frequency_code="7", original_claim_id="H-1"))
     assert first.stop() == 0
-    worker_factory()
-    run(
-        [
-            _claim("H-1", _line("99213")),  # sent again: a duplicate claim
-            _claim("H-3", _line("99213")),  # the service H-2 (the replacement) holds
-            _claim("H-4", _line("99213"), frequency_code="8", original_claim_id="H-2"),
-        ],
-        "b",
-    )
-    collected = _outputs(kafka, specs, 5)
+    worker_factory()  # recovers the history table from its changelog
+    step(_claim("H-1", _line("99213")))  # sent again: a duplicate claim
+    step(_claim("H-3", _line("99213")))  # the service H-2 (the replacement) holds
+    collected = step(_claim("H-4", _line("99213"), frequency_code="8", original_claim_id="H-2"))
     findings: dict[str, list[set[str]]] = {}
     for record in collected.records:
         result = orjson.loads(record.value)
