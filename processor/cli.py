@@ -226,6 +226,87 @@ def cmd_codesets(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_edits(settings: Settings, args: argparse.Namespace) -> int:
+    from processor.profiles import load_ruleset
+
+    ruleset = load_ruleset(settings.profiles_dir)
+    if args.profile not in ruleset.profiles:
+        raise CommandError(
+            f"no profile {args.profile!r} (have: {', '.join(sorted(ruleset.profiles))})"
+        )
+    profile = ruleset.profiles[args.profile]
+    rows = []
+    for active in profile.edits:
+        spec = active.spec
+        rows.append(
+            {
+                "edit_id": spec.edit_id,
+                "name": spec.name,
+                "stage": spec.stage,
+                "category": spec.category,
+                "level": spec.level,
+                "disposition": spec.disposition,
+                "group_code": spec.group_code,
+                "carc": spec.carc,
+                "rarc": list(spec.rarc),
+                "appealable": spec.appealable,
+                "parameters": dict(spec.parameters),
+                "enabled": True,
+            }
+        )
+    for edit_id in profile.disabled:
+        rows.append({"edit_id": edit_id, "enabled": False})
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "profile": profile.name,
+                    "plan_types": list(profile.plan_types),
+                    "ruleset_version": ruleset.version,
+                    "edits": rows,
+                },
+                indent=2,
+            )
+        )
+        return 0
+    table = [("edit", "category", "level", "disposition", "CARC/RARC", "appeal", "parameters")]
+    for row in rows:
+        if not row["enabled"]:
+            table.append((row["edit_id"], "", "", "off (profile)", "", "", ""))
+            continue
+        codes = (
+            "/".join(
+                filter(
+                    None,
+                    [
+                        f"{row['group_code'] or ''}-{row['carc']}" if row["carc"] else "",
+                        ",".join(row["rarc"]),
+                    ],
+                )
+            )
+            or "-"
+        )
+        params = ", ".join(f"{k}={v}" for k, v in row["parameters"].items())
+        table.append(
+            (
+                row["edit_id"],
+                row["category"],
+                row["level"],
+                row["disposition"],
+                codes,
+                "yes" if row["appealable"] else "no",
+                params,
+            )
+        )
+    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
+    print(
+        f"profile {profile.name} (plan types {', '.join(profile.plan_types)}; rule set {ruleset.version})"
+    )
+    for row in table:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from processor.demo import run_demo
 
@@ -271,6 +352,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("settings", help="show every setting, its value and what it does")
 
+    edits = commands.add_parser("edits", help="the edit catalogue as it applies under a profile")
+    edits.add_argument("action", choices=["list"])
+    edits.add_argument("--profile", default="medicare", help="profile name (default: medicare)")
+    edits.add_argument("--json", action="store_true", help="machine-readable")
+
     codesets = commands.add_parser("codesets", help="build, inspect and publish code-set releases")
     codesets.add_argument("action", choices=["build", "list", "show", "diff", "publish"])
     codesets.add_argument(
@@ -302,6 +388,7 @@ _COMMANDS = {
     "topics": cmd_topics,
     "settings": cmd_settings,
     "codesets": cmd_codesets,
+    "edits": cmd_edits,
     "demo": cmd_demo,
 }
 

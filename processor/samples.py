@@ -8,6 +8,7 @@ deliberate problem each, and a few lines are not readable claims at all.
 
 from __future__ import annotations
 
+import copy
 import random
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -232,6 +233,82 @@ def _vendor_fields(c: Claim, r: random.Random) -> None:
     c["lines"][0]["x_line_ref"] = f"L-{r.randrange(10**6)}"
 
 
+def _lines(c: Claim, *specs: tuple[str, list[str], Any]) -> None:
+    """Replace the claim's lines: (code, modifiers, units), same date of service."""
+    dos = c["lines"][0]["service_date"]
+    c["lines"] = [
+        {
+            "line_number": n,
+            "procedure_code": code,
+            "modifiers": mods,
+            "units": units,
+            "charge": "120.00",
+            "service_date": dos,
+            "diagnosis_pointers": [1],
+        }
+        for n, (code, mods, units) in enumerate(specs, start=1)
+    ]
+
+
+def _payer(c: Claim, index: int) -> None:
+    c["payer"] = dict(PAYERS[index])
+
+
+def _supplier(c: Claim) -> None:
+    # DME is billed by DME suppliers (taxonomy 332B...): the practitioner MUE table gives
+    # these codes 0 units.
+    c["billing_provider"]["taxonomy"] = "332B00000X"
+    c["place_of_service"] = "12"
+
+
+def _referred(c: Claim) -> None:
+    _supplier(c)
+    c["referring_provider"] = {"npi": "1234567893"}
+
+
+# One maker per finding the catalogue can raise on one claim: code validity, diagnosis,
+# modifiers, NCCI/MUE/add-on, drugs and DME, timely filing. Codes and facts are the sample
+# code sets' (real CMS values).
+EXTRA_RISKS: dict[str, Callable[[Claim, random.Random], None]] = {
+    "CODE-INACTIVE": lambda c, r: _lines(c, ("J1030", ["JZ"], 1)),  # terminated 2024-03-31
+    "CAT-II": lambda c, r: (
+        _lines(c, ("99213", [], 1), ("3074F", [], 1)),
+        c["lines"][1].update(charge="0.00"),
+    ),
+    "MCR-COVERAGE": lambda c, r: (_payer(c, 0), _lines(c, ("A0021", ["RH"], 1))),  # coverage I
+    "PFS-BUNDLED": lambda c, r: (_payer(c, 0), _lines(c, ("99213", [], 1), ("99070", [], 1))),
+    "NOC-DETAIL": lambda c, r: _lines(c, ("J3490", ["JZ"], 1)),
+    "DX-INVALID": lambda c, r: c.update(diagnoses=["E11"]),  # a header in FY2025
+    "DX-EXTERNAL-FIRST": lambda c, r: c.update(diagnoses=["W19.XXXA", "S72.001A"]),
+    "DX-MANIFESTATION-FIRST": lambda c, r: c.update(diagnoses=["G63", "E11.9"]),
+    "SEX-CONFLICT": lambda c, r: (c.update(diagnoses=["N40.0"]), c["patient"].update(sex="F")),
+    "AGE-CONFLICT": lambda c, r: c.update(diagnoses=["Z38.00"]),
+    "MOD-UNKNOWN": lambda c, r: c["lines"][0].update(modifiers=["ZZ"]),
+    "MOD-LATERALITY": lambda c, r: (_referred(c), _lines(c, ("L1832", [], 1))),
+    "DME-PURCHASE-RENTAL": lambda c, r: (_referred(c), _lines(c, ("E0601", [], 1))),
+    "DRUG-WASTAGE": lambda c, r: (_payer(c, 0), _lines(c, ("J1885", [], 2))),
+    "EM-MOD25": lambda c, r: _lines(c, ("99214", [], 1), ("11042", [], 1)),
+    "AMB-ORIGIN-DEST": lambda c, r: _lines(c, ("A0427", [], 1)),
+    "MOD-PCTC": lambda c, r: _lines(c, ("99214", ["26"], 1)),
+    "NCCI-PTP": lambda c, r: _lines(c, ("20611", [], 1), ("20610", [], 1)),
+    "MUE-LINE": lambda c, r: _lines(c, ("A0425", ["RH"], 300)),
+    "MUE-DAY": lambda c, r: _lines(
+        c, ("20610", ["RT"], 1), ("20610", ["LT"], 1), ("20610", ["59"], 1)
+    ),
+    "MUE-ZERO": lambda c, r: (_payer(c, 3), _lines(c, ("99070", [], 1))),
+    "ADDON-PRIMARY": lambda c, r: _lines(c, ("99292", [], 1)),
+    "NDC-REQUIRED": lambda c, r: (_payer(c, 2), _lines(c, ("J1885", ["JZ"], 2))),
+    "NDC-FORMAT": lambda c, r: (
+        _lines(c, ("J1885", ["JZ"], 2)),
+        c["lines"][0].update(drug={"ndc": "12345", "quantity": 1, "unit": "ML"}),
+    ),
+    "DRUG-ADMIN-NO-DRUG": lambda c, r: _lines(c, ("96372", [], 1)),
+    "SUPPLY-CPT": lambda c, r: (_payer(c, 0), _lines(c, ("99070", [], 1))),
+    "DME-ORDERING": lambda c, r: (_supplier(c), _lines(c, ("E0114", ["NU"], 1))),
+    "TIMELY-FILING": lambda c, r: c.update(received_at="2026-01-15T09:00:00Z"),
+}
+
+
 RISKS: list[Callable[[random.Random, int], Claim]] = [
     _with(_bad_billing_npi),
     _with(_bad_rendering_npi),
@@ -261,13 +338,48 @@ UNREADABLE: list[bytes] = [
 ]
 
 
+def _history_claims(rng: random.Random, start: int) -> list[Claim]:
+    """Claims that show the history edits: the same claim sent twice, a service billed on a
+    second claim, an NCCI pair and an MUE total split over claims. Each pair shares a patient;
+    the first claim of a pair comes first in the file."""
+    made: list[Claim] = []
+
+    def patient_pair(first: Claim, second: Claim) -> None:
+        second["patient"] = dict(first["patient"])
+        second["payer"] = dict(first["payer"])
+        second["billing_provider"] = dict(first["billing_provider"])
+        second["rendering_provider"] = dict(first["rendering_provider"])
+        for line in second["lines"]:
+            line["service_date"] = first["lines"][0]["service_date"]
+        made.extend([first, second])
+
+    original = _base(rng, start)
+    again = copy.deepcopy(original)
+    again["lines"][0]["charge"] = "111.00"  # sent again, not a redelivery
+    made.extend([original, again])
+    a, b = _base(rng, start + 1), _base(rng, start + 2)
+    _lines(a, ("99213", [], 1))
+    _lines(b, ("99213", [], 1))
+    patient_pair(a, b)
+    c, d = _base(rng, start + 3), _base(rng, start + 4)
+    _lines(c, ("20611", [], 1))
+    _lines(d, ("20610", [], 1))
+    patient_pair(c, d)
+    e, f = _base(rng, start + 5), _base(rng, start + 6)
+    _lines(e, ("20610", ["RT", "XS"], 2))
+    _lines(f, ("20610", ["LT"], 1))
+    patient_pair(e, f)
+    return made
+
+
 def demo_claims(count: int = 200, seed: int = 417) -> list[bytes]:
     """`count` messages: about 70% clean (some DME, some with vendor fields), one of each
     risk kind several times, and the unreadable messages, shuffled reproducibly."""
     rng = random.Random(seed)
     makers: list[Callable[[random.Random, int], Claim]] = []
-    risky = len(RISKS) * 4
-    clean = count - risky - len(UNREADABLE)
+    risky = len(RISKS) * 3 + len(EXTRA_RISKS)
+    history = _history_claims(random.Random(seed + 1), 900)
+    clean = count - risky - len(UNREADABLE) - len(history)
     for i in range(clean):
         if i % 10 == 0:
             makers.append(_dme)
@@ -277,10 +389,12 @@ def demo_claims(count: int = 200, seed: int = 417) -> list[bytes]:
             makers.append(_with(_vendor_fields))
         else:
             makers.append(_base)
-    for i in range(risky):
+    for i in range(len(RISKS) * 3):
         makers.append(RISKS[i % len(RISKS)])
+    makers.extend(_with(change) for change in EXTRA_RISKS.values())
     rng.shuffle(makers)
     messages = [orjson.dumps(make(rng, index)) for index, make in enumerate(makers, start=1)]
+    messages.extend(orjson.dumps(claim) for claim in history)
     for position, raw in zip(
         rng.sample(range(len(messages)), len(UNREADABLE)), UNREADABLE, strict=True
     ):

@@ -94,3 +94,18 @@ def test_usage_errors_exit_2(argv):
     with pytest.raises(SystemExit) as exited:
         main(argv)
     assert exited.value.code == 2
+
+
+def test_edits_list_shows_the_profile_differences(capsys):
+    import json
+
+    assert main(["edits", "list", "--profile", "commercial", "--json"]) == 0
+    listing = json.loads(capsys.readouterr().out)
+    by_id = {e["edit_id"]: e for e in listing["edits"]}
+    assert by_id["MCR-COVERAGE"]["enabled"] is False
+    assert by_id["TIMELY-FILING"]["parameters"] == {"limit_days": 180}
+    assert (by_id["NCCI-PTP"]["carc"], by_id["NCCI-PTP"]["appealable"]) == ("236", True)
+    assert main(["edits", "list", "--profile", "medicare"]) == 0
+    table = capsys.readouterr().out
+    assert "MCR-COVERAGE" in table and "limit_days=365" in table and "required=False" in table
+    assert main(["edits", "list", "--profile", "tricare"]) == 2

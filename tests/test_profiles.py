@@ -115,3 +115,25 @@ def test_two_profiles_claiming_one_plan_type(tmp_path):
 def test_missing_profiles_dir():
     with pytest.raises(ProfileError, match="not a directory"):
         load_ruleset("/nonexistent/profiles")
+
+
+def test_category_ii_escalates_when_charged_under_a_profile_that_says_so(tmp_path):
+    folder = _write(
+        tmp_path / "p",
+        "medicare",
+        'name = "medicare"\nplan_types = ["medicare"]\n'
+        '[edits.CAT-II.parameters]\nescalated_disposition = "deny"\n',
+    )
+    charged = claim_dict()
+    charged["lines"][0]["procedure_code"] = "3074F"
+    free = claim_dict()
+    free["lines"][0].update(procedure_code="3074F", charge="0.00")
+    [finding] = [f for f in _scrub_with(folder, charged).findings if f.edit_id == "CAT-II"]
+    assert (finding.disposition, finding.carc, finding.group_code) == ("deny", "246", "CO")
+    [finding] = [f for f in _scrub_with(folder, free).findings if f.edit_id == "CAT-II"]
+    assert finding.disposition == "info"
+    # The built-in medicare profile reports it as information either way.
+    [finding] = [
+        f for f in sample_scrubber().scrub(claim_bytes(charged)).findings if f.edit_id == "CAT-II"
+    ]
+    assert finding.disposition == "info"

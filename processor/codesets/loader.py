@@ -12,6 +12,8 @@ from datetime import date
 from pathlib import Path
 
 from processor.codesets.model import (
+    AddOnCode,
+    AspPrice,
     CodeSetKind,
     CodeSetRelease,
     DiagnosisCode,
@@ -120,6 +122,22 @@ def _ptp(row: dict[str, str]) -> PtpEdit:
     )
 
 
+def _add_on(row: dict[str, str]) -> AddOnCode:
+    kind = _required(row, "edit_type")
+    if kind not in ("1", "2", "3"):
+        raise ValueError(f"edit_type must be 1, 2 or 3, got {kind!r}")
+    primaries = tuple(p for p in (row.get("primaries") or "").split("|") if p)
+    return AddOnCode(
+        _required(row, "code"), int(kind), primaries, _flag(row.get("any_primary") or "N")
+    )
+
+
+def _asp(row: dict[str, str]) -> AspPrice:
+    return AspPrice(
+        _required(row, "code"), _required(row, "dosage"), _required(row, "payment_limit")
+    )
+
+
 def _modifier(row: dict[str, str]) -> Modifier:
     return Modifier(code=_required(row, "code"), kind=(row.get("kind") or "").strip())
 
@@ -140,6 +158,8 @@ _READERS: dict[CodeSetKind, Callable[[dict[str, str]], object]] = {
     "mue_dme_supplier": _mue,
     "modifiers": _modifier,
     "place_of_service": _pos,
+    "add_on": _add_on,
+    "asp_pricing": _asp,
 }  # the other kinds come from the CMS importers (processor.codesets.importers)
 
 
