@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from processor import __version__
 from processor.codesets import CodeSetError
@@ -235,7 +236,7 @@ def cmd_edits(settings: Settings, args: argparse.Namespace) -> int:
             f"no profile {args.profile!r} (have: {', '.join(sorted(ruleset.profiles))})"
         )
     profile = ruleset.profiles[args.profile]
-    rows = []
+    rows: list[dict[str, Any]] = []
     for active in profile.edits:
         spec = active.spec
         rows.append(
@@ -272,7 +273,7 @@ def cmd_edits(settings: Settings, args: argparse.Namespace) -> int:
     table = [("edit", "category", "level", "disposition", "CARC/RARC", "appeal", "parameters")]
     for row in rows:
         if not row["enabled"]:
-            table.append((row["edit_id"], "", "", "off (profile)", "", "", ""))
+            table.append((str(row["edit_id"]), "", "", "off (profile)", "", "", ""))
             continue
         codes = (
             "/".join(
@@ -302,8 +303,8 @@ def cmd_edits(settings: Settings, args: argparse.Namespace) -> int:
     print(
         f"profile {profile.name} (plan types {', '.join(profile.plan_types)}; rule set {ruleset.version})"
     )
-    for row in table:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    for line in table:
+        print("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
     return 0
 
 

@@ -269,43 +269,60 @@ def _referred(c: Claim) -> None:
 # One maker per finding the catalogue can raise on one claim: code validity, diagnosis,
 # modifiers, NCCI/MUE/add-on, drugs and DME, timely filing. Codes and facts are the sample
 # code sets' (real CMS values).
+Step = Callable[[Claim], object]
+
+
+def _do(*steps: Step) -> Callable[[Claim, random.Random], None]:
+    def change(claim: Claim, rng: random.Random) -> None:
+        for step in steps:
+            step(claim)
+
+    return change
+
+
+def _medicare(c: Claim) -> None:
+    _payer(c, 0)
+
+
 EXTRA_RISKS: dict[str, Callable[[Claim, random.Random], None]] = {
-    "CODE-INACTIVE": lambda c, r: _lines(c, ("J1030", ["JZ"], 1)),  # terminated 2024-03-31
-    "CAT-II": lambda c, r: (
-        _lines(c, ("99213", [], 1), ("3074F", [], 1)),
-        c["lines"][1].update(charge="0.00"),
+    "CODE-INACTIVE": _do(lambda c: _lines(c, ("J1030", ["JZ"], 1))),  # terminated 2024-03-31
+    "CAT-II": _do(
+        lambda c: _lines(c, ("99213", [], 1), ("3074F", [], 1)),
+        lambda c: c["lines"][1].update(charge="0.00"),
     ),
-    "MCR-COVERAGE": lambda c, r: (_payer(c, 0), _lines(c, ("A0021", ["RH"], 1))),  # coverage I
-    "PFS-BUNDLED": lambda c, r: (_payer(c, 0), _lines(c, ("99213", [], 1), ("99070", [], 1))),
-    "NOC-DETAIL": lambda c, r: _lines(c, ("J3490", ["JZ"], 1)),
-    "DX-INVALID": lambda c, r: c.update(diagnoses=["E11"]),  # a header in FY2025
-    "DX-EXTERNAL-FIRST": lambda c, r: c.update(diagnoses=["W19.XXXA", "S72.001A"]),
-    "DX-MANIFESTATION-FIRST": lambda c, r: c.update(diagnoses=["G63", "E11.9"]),
-    "SEX-CONFLICT": lambda c, r: (c.update(diagnoses=["N40.0"]), c["patient"].update(sex="F")),
-    "AGE-CONFLICT": lambda c, r: c.update(diagnoses=["Z38.00"]),
-    "MOD-UNKNOWN": lambda c, r: c["lines"][0].update(modifiers=["ZZ"]),
-    "MOD-LATERALITY": lambda c, r: (_referred(c), _lines(c, ("L1832", [], 1))),
-    "DME-PURCHASE-RENTAL": lambda c, r: (_referred(c), _lines(c, ("E0601", [], 1))),
-    "DRUG-WASTAGE": lambda c, r: (_payer(c, 0), _lines(c, ("J1885", [], 2))),
-    "EM-MOD25": lambda c, r: _lines(c, ("99214", [], 1), ("11042", [], 1)),
-    "AMB-ORIGIN-DEST": lambda c, r: _lines(c, ("A0427", [], 1)),
-    "MOD-PCTC": lambda c, r: _lines(c, ("99214", ["26"], 1)),
-    "NCCI-PTP": lambda c, r: _lines(c, ("20611", [], 1), ("20610", [], 1)),
-    "MUE-LINE": lambda c, r: _lines(c, ("A0425", ["RH"], 300)),
-    "MUE-DAY": lambda c, r: _lines(
-        c, ("20610", ["RT"], 1), ("20610", ["LT"], 1), ("20610", ["59"], 1)
+    "MCR-COVERAGE": _do(_medicare, lambda c: _lines(c, ("A0021", ["RH"], 1))),  # coverage I
+    "PFS-BUNDLED": _do(_medicare, lambda c: _lines(c, ("99213", [], 1), ("99070", [], 1))),
+    "NOC-DETAIL": _do(lambda c: _lines(c, ("J3490", ["JZ"], 1))),
+    "DX-INVALID": _do(lambda c: c.update(diagnoses=["E11"])),  # a header in FY2025
+    "DX-EXTERNAL-FIRST": _do(lambda c: c.update(diagnoses=["W19.XXXA", "S72.001A"])),
+    "DX-MANIFESTATION-FIRST": _do(lambda c: c.update(diagnoses=["G63", "E11.9"])),
+    "SEX-CONFLICT": _do(
+        lambda c: c.update(diagnoses=["N40.0"]), lambda c: c["patient"].update(sex="F")
     ),
-    "MUE-ZERO": lambda c, r: (_payer(c, 3), _lines(c, ("99070", [], 1))),
-    "ADDON-PRIMARY": lambda c, r: _lines(c, ("99292", [], 1)),
-    "NDC-REQUIRED": lambda c, r: (_payer(c, 2), _lines(c, ("J1885", ["JZ"], 2))),
-    "NDC-FORMAT": lambda c, r: (
-        _lines(c, ("J1885", ["JZ"], 2)),
-        c["lines"][0].update(drug={"ndc": "12345", "quantity": 1, "unit": "ML"}),
+    "AGE-CONFLICT": _do(lambda c: c.update(diagnoses=["Z38.00"])),
+    "MOD-UNKNOWN": _do(lambda c: c["lines"][0].update(modifiers=["ZZ"])),
+    "MOD-LATERALITY": _do(_referred, lambda c: _lines(c, ("L1832", [], 1))),
+    "DME-PURCHASE-RENTAL": _do(_referred, lambda c: _lines(c, ("E0601", [], 1))),
+    "DRUG-WASTAGE": _do(_medicare, lambda c: _lines(c, ("J1885", [], 2))),
+    "EM-MOD25": _do(lambda c: _lines(c, ("99214", [], 1), ("11042", [], 1))),
+    "AMB-ORIGIN-DEST": _do(lambda c: _lines(c, ("A0427", [], 1))),
+    "MOD-PCTC": _do(lambda c: _lines(c, ("99214", ["26"], 1))),
+    "NCCI-PTP": _do(lambda c: _lines(c, ("20611", [], 1), ("20610", [], 1))),
+    "MUE-LINE": _do(lambda c: _lines(c, ("A0425", ["RH"], 300))),
+    "MUE-DAY": _do(
+        lambda c: _lines(c, ("20610", ["RT"], 1), ("20610", ["LT"], 1), ("20610", ["59"], 1))
     ),
-    "DRUG-ADMIN-NO-DRUG": lambda c, r: _lines(c, ("96372", [], 1)),
-    "SUPPLY-CPT": lambda c, r: (_payer(c, 0), _lines(c, ("99070", [], 1))),
-    "DME-ORDERING": lambda c, r: (_supplier(c), _lines(c, ("E0114", ["NU"], 1))),
-    "TIMELY-FILING": lambda c, r: c.update(received_at="2026-01-15T09:00:00Z"),
+    "MUE-ZERO": _do(lambda c: _payer(c, 3), lambda c: _lines(c, ("99070", [], 1))),
+    "ADDON-PRIMARY": _do(lambda c: _lines(c, ("99292", [], 1))),
+    "NDC-REQUIRED": _do(lambda c: _payer(c, 2), lambda c: _lines(c, ("J1885", ["JZ"], 2))),
+    "NDC-FORMAT": _do(
+        lambda c: _lines(c, ("J1885", ["JZ"], 2)),
+        lambda c: c["lines"][0].update(drug={"ndc": "12345", "quantity": 1, "unit": "ML"}),
+    ),
+    "DRUG-ADMIN-NO-DRUG": _do(lambda c: _lines(c, ("96372", [], 1))),
+    "SUPPLY-CPT": _do(_medicare, lambda c: _lines(c, ("99070", [], 1))),
+    "DME-ORDERING": _do(_supplier, lambda c: _lines(c, ("E0114", ["NU"], 1))),
+    "TIMELY-FILING": _do(lambda c: c.update(received_at="2026-01-15T09:00:00Z")),
 }
 
 
