@@ -25,6 +25,8 @@ def test_sample_loads_every_kind():
             "mue_dme_supplier",
             "modifiers",
             "place_of_service",
+            "add_on",
+            "asp_pricing",
         ]
     )
     assert all(len(info.checksum) == 64 for info in codesets.releases())
