@@ -308,6 +308,31 @@ def cmd_edits(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_generate(settings: Settings, args: argparse.Namespace) -> int:
+    from processor.codesets import load_codesets
+    from processor.generate import ClaimGenerator
+
+    if args.count < 1:
+        raise CommandError("generate needs a count of 1 or more")
+    generator = ClaimGenerator(
+        load_codesets(settings.codesets_dir), seed=args.seed, errors=args.errors
+    )
+    out = sys.stdout.buffer
+    for raw in generator.messages(args.count):
+        out.write(raw + b"\n")
+    out.flush()
+    return 0
+
+
+def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
+    from processor.bench import format_table, run_bench
+
+    logging.getLogger().setLevel(logging.WARNING)
+    result = run_bench(settings, args.claims, kafka=not args.engine_only, seed=args.seed)
+    print(json.dumps(result, indent=2) if args.json else format_table(result))
+    return 0
+
+
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from processor.demo import run_demo
 
@@ -358,6 +383,21 @@ def build_parser() -> argparse.ArgumentParser:
     edits.add_argument("--profile", default="medicare", help="profile name (default: medicare)")
     edits.add_argument("--json", action="store_true", help="machine-readable")
 
+    generate = commands.add_parser("generate", help="synthetic claims (JSON Lines) for benchmarks")
+    generate.add_argument("count", type=int)
+    generate.add_argument("--seed", type=int, default=7)
+    generate.add_argument(
+        "--errors", type=float, default=0.15, help="share of claims with a deliberate error"
+    )
+
+    bench = commands.add_parser(
+        "bench", help="engine, end-to-end and passthrough throughput, latency, memory"
+    )
+    bench.add_argument("--claims", type=int, default=20000)
+    bench.add_argument("--json", action="store_true")
+    bench.add_argument("--engine-only", action="store_true", help="no Kafka: the core alone")
+    bench.add_argument("--seed", type=int, default=7)
+
     codesets = commands.add_parser("codesets", help="build, inspect and publish code-set releases")
     codesets.add_argument("action", choices=["build", "list", "show", "diff", "publish"])
     codesets.add_argument(
@@ -390,6 +430,8 @@ _COMMANDS = {
     "settings": cmd_settings,
     "codesets": cmd_codesets,
     "edits": cmd_edits,
+    "generate": cmd_generate,
+    "bench": cmd_bench,
     "demo": cmd_demo,
 }
 

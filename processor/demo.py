@@ -82,7 +82,8 @@ def _summary(kafka, worker, specs, produced, collected, metrics_text, claims) ->
             findings_key = document["findings"]
         if findings_key:
             findings.update(
-                f"{f['edit_id']} ({f['disposition']}, CARC {f['carc'] or '-'})" for f in findings_key
+                f"{f['edit_id']} ({f['disposition']}, CARC {f['carc'] or '-'})"
+                for f in findings_key
             )
         if sent is not None:
             latencies.append(record.timestamp_ms - sent)

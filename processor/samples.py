@@ -326,20 +326,22 @@ EXTRA_RISKS: dict[str, Callable[[Claim, random.Random], None]] = {
 }
 
 
-RISKS: list[Callable[[random.Random, int], Claim]] = [
-    _with(_bad_billing_npi),
-    _with(_bad_rendering_npi),
-    _with(_dos_after_receipt),
-    _with(_end_before_start),
-    _with(_zero_units),
-    _with(_negative_charge),
-    _with(_bad_code),
-    _with(_bad_modifier),
-    _with(_replacement_without_original),
-    _with(_bad_pos),
-    _with(_no_pointer),
-    _with(_pointer_past_end),
+# One problem each, applied to an otherwise clean claim.
+RISK_CHANGES: list[Callable[[Claim, random.Random], None]] = [
+    _bad_billing_npi,
+    _bad_rendering_npi,
+    _dos_after_receipt,
+    _end_before_start,
+    _zero_units,
+    _negative_charge,
+    _bad_code,
+    _bad_modifier,
+    _replacement_without_original,
+    _bad_pos,
+    _no_pointer,
+    _pointer_past_end,
 ]
+RISKS: list[Callable[[random.Random, int], Claim]] = [_with(change) for change in RISK_CHANGES]
 
 UNREADABLE: list[bytes] = [
     b"this is not json",

@@ -1,0 +1,266 @@
+"""`claims-processor bench`: how many claims per second one machine takes, and how late a
+result arrives. Prints figures; asserts nothing.
+
+engine       the core alone (parse, enrich, every edit, route, serialise) on one core
+e2e          through the local broker: N claims at full speed into claims.submitted, one
+             worker process, first produce to last routed output; then at half that rate,
+             latency from the input record's timestamp to the routed output's
+passthrough  a plain aiokafka consume -> produce loop over the same messages and layout,
+             no parsing: the Python Kafka client's ceiling here
+worker       the worker's peak resident memory
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from processor.codesets import load_codesets
+from processor.generate import ClaimGenerator
+from processor.history import InMemoryHistory
+from processor.localrun import LocalKafka, WorkerProcess, collect, free_port, percentile
+from processor.pipeline import Scrubber, Source
+from processor.produce import produce_file
+from processor.profiles import load_ruleset
+from processor.settings import Settings
+from processor.topics import apply, load_topics
+
+
+def bench_engine(settings: Settings, messages: list[bytes]) -> dict[str, Any]:
+    codesets = load_codesets(settings.codesets_dir)
+    scrubber = Scrubber(codesets, load_ruleset(settings.profiles_dir))
+    history = InMemoryHistory()
+    for raw in messages[:200]:  # warm-up
+        scrubber.scrub(raw, source=Source("warm", 0, 0)).model_dump_json()
+    history = InMemoryHistory()
+    started = time.perf_counter()
+    for offset, raw in enumerate(messages):
+        scrubber.scrub(raw, source=Source("bench", 0, offset), history=history).model_dump_json()
+    elapsed = time.perf_counter() - started
+    return {
+        "claims": len(messages),
+        "seconds": round(elapsed, 3),
+        "claims_per_s": round(len(messages) / elapsed, 1),
+        "us_per_claim": round(elapsed / len(messages) * 1e6, 1),
+    }
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
+
+
+async def _passthrough(
+    bootstrap: str, source: str, target: str, count: int, timeout: float
+) -> float:
+    consumer = AIOKafkaConsumer(
+        source,
+        bootstrap_servers=bootstrap,
+        group_id=f"pass-{uuid.uuid4().hex[:8]}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, acks="all")
+    await consumer.start()
+    await producer.start()
+    moved, started = 0, None
+    deadline = time.monotonic() + timeout
+    try:
+        while moved < count and time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=200, max_records=2000)
+            for records in batch.values():
+                for record in records:
+                    if started is None:
+                        started = time.perf_counter()
+                    await producer.send(target, record.value, key=record.key)
+                    moved += 1
+            if batch:
+                await consumer.commit()
+        await producer.flush()
+    finally:
+        await producer.stop()
+        await consumer.stop()
+    return moved / (time.perf_counter() - (started or time.perf_counter())) if moved else 0.0
+
+
+def _write(messages: list[bytes], folder: Path, name: str) -> Path:
+    path = folder / name
+    path.write_bytes(b"".join(m + b"\n" for m in messages))
+    return path
+
+
+def bench_kafka(
+    settings: Settings, messages: list[bytes], latency_messages: list[bytes]
+) -> dict[str, Any]:
+    folder = Path(tempfile.mkdtemp(prefix="claims-bench-"))
+    kafka = LocalKafka(port=free_port(), run_dir=folder / "kafka")
+    kafka.start()
+    try:
+        out: dict[str, Any] = {"kafka_ready_s": round(kafka.started_in, 1)}
+        prefix = f"bench-{uuid.uuid4().hex[:8]}."
+        run = settings.model_copy(
+            update={"kafka_bootstrap": kafka.bootstrap, "topic_prefix": prefix}
+        )
+        specs = load_topics(run)
+        asyncio.run(apply(run, list(specs.values())))
+        env = {
+            "CLAIMS_KAFKA_BOOTSTRAP": kafka.bootstrap,
+            "CLAIMS_TOPIC_PREFIX": prefix,
+            "CLAIMS_APP_ID": f"bench-{uuid.uuid4().hex[:8]}",
+            "CLAIMS_WEB_PORT": str(free_port()),
+            "CLAIMS_LOG_LEVEL": "WARNING",
+        }
+        if settings.codesets_dir:
+            env["CLAIMS_CODESETS_DIR"] = str(settings.codesets_dir)
+        worker = WorkerProcess(env, folder / "worker.log")
+        worker.start(timeout=180)
+        outputs = [specs["clean"].name, specs["risk"].name, specs["dlq"].name]
+        try:
+            produced = asyncio.run(
+                produce_file(
+                    kafka.bootstrap, specs["submitted"].name, _write(messages, folder, "full.jsonl")
+                )
+            )
+            got = asyncio.run(collect(kafka.bootstrap, outputs, produced.count, timeout=600))
+            first_in = min(produced.timestamps_by_position.values())
+            last_out = max(r.timestamp_ms for r in got.records)
+            rate = len(got.records) / max(0.001, (last_out - first_in) / 1000)
+            out["e2e"] = {
+                "claims": produced.count,
+                "routed": len(got.records),
+                "claims_per_s": round(rate, 1),
+            }
+            # Half load: latency from the input record's timestamp to the output's.
+            half = max(1.0, rate / 2)
+            before = len(got.records)
+            produced_half = asyncio.run(
+                produce_file(
+                    kafka.bootstrap,
+                    specs["submitted"].name,
+                    _write(latency_messages, folder, "half.jsonl"),
+                    rate=half,
+                )
+            )
+            got_half = asyncio.run(
+                collect(kafka.bootstrap, outputs, before + produced_half.count, timeout=600)
+            )
+            sent = produced_half.timestamps_by_key
+            latencies = []
+            for record in got_half.records:
+                document = orjson.loads(record.value)
+                key = document.get("claim_id")
+                if key in sent:
+                    latencies.append(record.timestamp_ms - sent[key])
+            out["e2e"].update(
+                {
+                    "half_rate_per_s": round(half, 1),
+                    "latency_claims": len(latencies),
+                    "p50_ms": percentile(latencies, 50),
+                    "p95_ms": percentile(latencies, 95),
+                    "p99_ms": percentile(latencies, 99),
+                }
+            )
+            assert worker.process is not None
+            out["worker"] = {"rss_mb": _rss_mb(worker.process.pid)}
+        finally:
+            worker.stop()
+        # The client's ceiling: the same messages and topic layout, no parsing.
+        pass_prefix = f"pass-{uuid.uuid4().hex[:8]}."
+        pass_run = settings.model_copy(
+            update={"kafka_bootstrap": kafka.bootstrap, "topic_prefix": pass_prefix}
+        )
+        pass_specs = load_topics(pass_run)
+        asyncio.run(apply(pass_run, list(pass_specs.values())))
+        asyncio.run(
+            produce_file(kafka.bootstrap, pass_specs["submitted"].name, folder / "full.jsonl")
+        )
+        out["passthrough"] = {
+            "claims_per_s": round(
+                asyncio.run(
+                    _passthrough(
+                        kafka.bootstrap,
+                        pass_specs["submitted"].name,
+                        pass_specs["clean"].name,
+                        len(messages),
+                        300,
+                    )
+                ),
+                1,
+            )
+        }
+        return out
+    finally:
+        kafka.stop()
+
+
+def run_bench(
+    settings: Settings, claims: int, *, kafka: bool = True, seed: int = 7
+) -> dict[str, Any]:
+    codesets = load_codesets(settings.codesets_dir)
+    generator = ClaimGenerator(codesets, seed=seed)
+    messages = list(generator.messages(claims))
+    latency = [
+        m.replace(b'"GEN-', b'"LAT-')
+        for m in ClaimGenerator(codesets, seed=seed + 1).messages(max(1000, claims // 4))
+    ]
+    result: dict[str, Any] = {
+        "machine": {"cores": os.cpu_count()},
+        "claims": claims,
+        "codeset_releases": sorted(f"{r.kind}:{r.release_id}" for r in codesets.releases()),
+        "engine": bench_engine(settings, messages),
+    }
+    if kafka:
+        result.update(bench_kafka(settings, messages, latency))
+        if result.get("passthrough", {}).get("claims_per_s"):
+            result["e2e"]["vs_passthrough"] = round(
+                result["e2e"]["claims_per_s"] / result["passthrough"]["claims_per_s"], 3
+            )
+    return result
+
+
+def format_table(result: dict[str, Any]) -> str:
+    engine, e2e = result["engine"], result.get("e2e")
+    rows = [
+        (
+            "engine (one core)",
+            f"{engine['claims_per_s']:,.0f} claims/s",
+            f"{engine['us_per_claim']} us/claim",
+        )
+    ]
+    if e2e:
+        rows += [
+            (
+                "e2e (full speed)",
+                f"{e2e['claims_per_s']:,.0f} claims/s",
+                f"{e2e['routed']}/{e2e['claims']} routed",
+            ),
+            (
+                f"e2e latency at {e2e['half_rate_per_s']:,.0f}/s",
+                f"p50 {e2e['p50_ms']:.0f} ms",
+                f"p95 {e2e['p95_ms']:.0f} ms, p99 {e2e['p99_ms']:.0f} ms",
+            ),
+            (
+                "passthrough (aiokafka)",
+                f"{result['passthrough']['claims_per_s']:,.0f} claims/s",
+                f"e2e = {e2e.get('vs_passthrough', 0):.2f} x passthrough",
+            ),
+            ("worker memory", f"{result['worker']['rss_mb']:.0f} MB", "peak resident"),
+        ]
+    width = [max(len(r[i]) for r in rows) for i in range(3)]
+    head = (
+        f"claims-processor bench: {result['claims']:,} claims, {result['machine']['cores']} cores, "
+        f"{len(result['codeset_releases'])} code-set releases"
+    )
+    return "\n".join(
+        [head] + ["  " + "  ".join(c.ljust(w) for c, w in zip(r, width, strict=True)) for r in rows]
+    )
