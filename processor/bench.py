@@ -13,6 +13,7 @@ worker       the worker's peak resident memory
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import tempfile
 import time
@@ -206,6 +207,8 @@ def bench_kafka(
 def run_bench(
     settings: Settings, claims: int, *, kafka: bool = True, seed: int = 7
 ) -> dict[str, Any]:
+    # aiokafka logs every retry while fresh topics elect leaders; the figures are the output.
+    logging.getLogger("aiokafka").setLevel(logging.ERROR)
     codesets = load_codesets(settings.codesets_dir)
     generator = ClaimGenerator(codesets, seed=seed)
     messages = list(generator.messages(claims))
