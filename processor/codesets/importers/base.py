@@ -136,6 +136,16 @@ def date_in_name(path: Path) -> date | None:
     return None
 
 
+def release_date_in_name(path: Path) -> date:
+    """The release date the file's name carries, or an error that says so."""
+    found = date_in_name(path)
+    if found is None:
+        raise ImportError_(
+            f"{path}: the release date is not in the file name (e.g. _2024-07-01, _2024-07, Eff_07-01-2026)"
+        )
+    return found
+
+
 def year_in_name(path: Path) -> int | None:
     if m := re.search(r"(?<!\d)(20\d\d)(?!\d)", path.name):
         return int(m[1])

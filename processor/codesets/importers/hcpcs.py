@@ -16,6 +16,7 @@ from processor.codesets.importers.base import (
     ImportError_,
     date_in_name,
     parse_date,
+    release_date_in_name,
     text_lines,
     xlsx_rows,
     year_in_name,
@@ -144,9 +145,7 @@ def _detect_tidy(path: Path, first: bytes) -> bool:
 
 
 def _read_tidy(path: Path) -> Iterator[Imported]:
-    start = date_in_name(path)
-    if start is None:
-        raise ImportError_(f"{path}: the release month is not in the file name (e.g. _2024-07)")
+    start = release_date_in_name(path)
     entries = {}
     with path.open(newline="", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):

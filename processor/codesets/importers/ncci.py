@@ -14,8 +14,8 @@ from processor.codesets.importers.base import (
     Imported,
     Importer,
     ImportError_,
-    date_in_name,
     parse_date,
+    release_date_in_name,
     text_lines,
 )
 from processor.codesets.model import AddOnCode, CodeSetKind, MueValue
@@ -34,9 +34,7 @@ def _detect_ptp_tidy(path: Path, first: bytes) -> bool:
 
 
 def _read_ptp_tidy(path: Path) -> Iterator[Imported]:
-    start = date_in_name(path)
-    if start is None:
-        raise ImportError_(f"{path}: the release date is not in the file name (e.g. _2024-07-01)")
+    start = release_date_in_name(path)
 
     def rows() -> Iterator[PtpRow]:
         for number, line in text_lines(path):
@@ -63,9 +61,7 @@ def _raw_release(path: Path) -> tuple[str, date]:
     if m := re.search(r"v(\d\d)(\d)r\d", path.name):
         year, quarter = 1994 + int(m[1]), int(m[2]) + 1
         return f"{year}Q{quarter}", date(year, 3 * quarter - 2, 1)
-    start = date_in_name(path)
-    if start is None:
-        raise ImportError_(f"{path}: no release version (v<NNN>r<N>) or date in the file name")
+    start = release_date_in_name(path)
     return _quarter_id(start), start
 
 
@@ -100,9 +96,7 @@ def _detect_mue_tidy(path: Path, first: bytes) -> bool:
 
 
 def _read_mue_tidy(path: Path) -> Iterator[Imported]:
-    start = date_in_name(path)
-    if start is None:
-        raise ImportError_(f"{path}: the release date is not in the file name")
+    start = release_date_in_name(path)
     tables: dict[str, dict[str, MueValue]] = {}
     with path.open(newline="", encoding="utf-8") as handle:
         for number, row in enumerate(csv.DictReader(handle), start=2):
@@ -120,9 +114,7 @@ def _detect_mue_raw(path: Path, first: bytes) -> bool:
 
 
 def _read_mue_raw(path: Path) -> Iterator[Imported]:
-    start = date_in_name(path)
-    if start is None:
-        raise ImportError_(f"{path}: the effective date (Eff_MM-DD-YYYY) is not in the file name")
+    start = release_date_in_name(path)
     text = path.read_text(encoding="latin-1")
     rows = list(csv.reader(io.StringIO(text)))
     header_index = next(
@@ -146,9 +138,7 @@ def _detect_aoc(path: Path, first: bytes) -> bool:
 
 
 def _read_aoc(path: Path) -> Iterator[Imported]:
-    start = date_in_name(path)
-    if start is None:
-        raise ImportError_(f"{path}: the release date is not in the file name")
+    start = release_date_in_name(path)
     primaries: dict[str, set[str]] = {}
     types: dict[str, int] = {}
     any_primary: set[str] = set()

@@ -9,7 +9,12 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-from processor.codesets.importers.base import Imported, Importer, ImportError_, date_in_name
+from processor.codesets.importers.base import (
+    Imported,
+    Importer,
+    ImportError_,
+    release_date_in_name,
+)
 from processor.codesets.model import FeeScheduleIndicators
 
 _MONTHS = ["january", "april", "july", "october"]
@@ -20,9 +25,7 @@ def _detect_tidy(path: Path, first: bytes) -> bool:
 
 
 def _read_tidy(path: Path) -> Iterator[Imported]:
-    start = date_in_name(path)
-    if start is None:
-        raise ImportError_(f"{path}: the release month is not in the file name")
+    start = release_date_in_name(path)
     entries = {}
     with path.open(newline="", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
