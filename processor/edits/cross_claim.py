@@ -14,13 +14,18 @@ from processor.history import ClaimRecord
 from processor.models import EnrichedLine
 
 
-def _excluded(ctx: ClaimContext) -> set[str]:
+def _claims_to_leave_out(ctx: ClaimContext) -> set[str] | None:
+    """The earlier claims a line must not be compared with: this claim itself and the claim
+    a replacement corrects. None for a void, which bills nothing to compare."""
     claim = ctx.claim
-    return (
+    if claim.frequency_code == "8":
+        return None
+    corrected = (
         {claim.original_claim_id}
-        if claim.frequency_code in ("7", "8") and claim.original_claim_id
+        if claim.frequency_code == "7" and claim.original_claim_id
         else set()
     )
+    return corrected | {claim.claim_id}
 
 
 @edit(
@@ -64,9 +69,9 @@ def check_duplicate_claim(ctx: ClaimContext, params: Mapping[str, Any]) -> Itera
     "with the times in the notes",
 )
 def check_duplicate_service(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
-    if ctx.claim.frequency_code == "8":
-        return  # a void bills nothing
-    excluded = _excluded(ctx) | {ctx.claim.claim_id}
+    excluded = _claims_to_leave_out(ctx)
+    if excluded is None:
+        return
     seen: dict[tuple[Any, ...], list[ClaimRecord]] = defaultdict(list)
     for record, earlier in ctx.history.lines(excluded):
         key = (
@@ -117,9 +122,9 @@ def check_duplicate_service(ctx: ClaimContext, params: Mapping[str, Any]) -> Ite
     "or correct the earlier claim with a replacement",
 )
 def check_ptp_across_claims(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
-    if ctx.claim.frequency_code == "8":
-        return  # a void bills nothing
-    excluded = _excluded(ctx) | {ctx.claim.claim_id}
+    excluded = _claims_to_leave_out(ctx)
+    if excluded is None:
+        return
     for line in ctx.lines:
         npi = ctx.rendering_npi(line)
         for record, earlier in ctx.history.lines(excluded):
@@ -176,9 +181,9 @@ def check_ptp_across_claims(ctx: ClaimContext, params: Mapping[str, Any]) -> Ite
     fix="Check that the units on {dos} were not billed twice; the payer sums them over claims",
 )
 def check_mue_across_claims(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
-    if ctx.claim.frequency_code == "8":
-        return  # a void bills nothing
-    excluded = _excluded(ctx) | {ctx.claim.claim_id}
+    excluded = _claims_to_leave_out(ctx)
+    if excluded is None:
+        return
     here: dict[tuple[str, Any, str], Decimal] = defaultdict(Decimal)
     first_line: dict[tuple[str, Any, str], EnrichedLine] = {}
     for line in ctx.lines:

@@ -71,10 +71,14 @@ def test_importer_names_the_file_when_its_release_date_is_missing(tmp_path):
     from processor.codesets.importers import ImportError_, detect
 
     path = tmp_path / "mue_without_a_date.csv"
-    path.write_text("hcpcs_code,mue_units,mue_mai,mue_rationale,mue_service\n0001U,1,2,x,Practitioner\n")
+    path.write_text(
+        "hcpcs_code,mue_units,mue_mai,mue_rationale,mue_service\n0001U,1,2,x,Practitioner\n"
+    )
     importer = detect(path)
     assert importer is not None and importer.name == "MUE tidied CSV"
-    with pytest.raises(ImportError_, match=r"mue_without_a_date\.csv: the release date is not in the file name"):
+    with pytest.raises(
+        ImportError_, match=r"mue_without_a_date\.csv: the release date is not in the file name"
+    ):
         list(importer.read(path))
 
 
@@ -82,6 +86,8 @@ def test_importer_names_file_and_line_of_a_bad_row(tmp_path):
     from processor.codesets.importers import ImportError_, detect
 
     path = tmp_path / "mue_2024-07-01.csv"
-    path.write_text("hcpcs_code,mue_units,mue_mai,mue_rationale,mue_service\n0001U,one,2,x,Practitioner\n")
+    path.write_text(
+        "hcpcs_code,mue_units,mue_mai,mue_rationale,mue_service\n0001U,one,2,x,Practitioner\n"
+    )
     with pytest.raises(ImportError_, match=r"mue_2024-07-01\.csv:2: MUE value 'one'"):
         list(detect(path).read(path))

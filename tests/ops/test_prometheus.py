@@ -18,34 +18,17 @@ def promtool():
     return path
 
 
-def test_rules_are_valid(promtool):
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", "rules", "alerts.yml"],
+        ["test", "rules", "alerts.test.yml"],
+        ["check", "config", "--syntax-only", "prometheus.yml"],
+    ],
+    ids=["rules are valid", "alert unit tests pass", "config is valid"],
+)
+def test_promtool(promtool, args):
     done = subprocess.run(
-        [promtool, "check", "rules", "alerts.yml"],
-        cwd=PROMETHEUS,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-
-
-def test_alert_unit_tests_pass(promtool):
-    done = subprocess.run(
-        [promtool, "test", "rules", "alerts.test.yml"],
-        cwd=PROMETHEUS,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-
-
-def test_config_is_valid(promtool):
-    done = subprocess.run(
-        [promtool, "check", "config", "--syntax-only", "prometheus.yml"],
-        cwd=PROMETHEUS,
-        capture_output=True,
-        text=True,
-        check=False,
+        [promtool, *args], cwd=PROMETHEUS, capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stdout + done.stderr
