@@ -40,11 +40,11 @@ def bench_engine(settings: Settings, messages: list[bytes]) -> dict[str, Any]:
     scrubber = Scrubber(codesets, load_ruleset(settings.profiles_dir))
     history = InMemoryHistory()
     for raw in messages[:200]:  # warm-up
-        scrubber.scrub(raw, source=Source("warm", 0, 0)).model_dump_json()
+        scrubber.scrub(raw, source=Source("warm", 0, 0)).to_json()
     history = InMemoryHistory()
     started = time.perf_counter()
     for offset, raw in enumerate(messages):
-        scrubber.scrub(raw, source=Source("bench", 0, offset), history=history).model_dump_json()
+        scrubber.scrub(raw, source=Source("bench", 0, offset), history=history).to_json()
     elapsed = time.perf_counter() - started
     return {
         "claims": len(messages),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from processor.models.outputs import CodeSystem
 
@@ -17,6 +18,7 @@ _CPT_SYSTEM: dict[str, CodeSystem] = {
 }
 
 
+@lru_cache(maxsize=1 << 16)
 def code_system(code: str) -> CodeSystem:
     if LEVEL2_FORMAT.fullmatch(code):
         return "HCPCS Level II"

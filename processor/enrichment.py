@@ -1,14 +1,23 @@
-"""Line enrichment: what the code sets say about each line's code on its date of service."""
+"""Line enrichment: what the code sets say about each line's code on its date of service.
+
+The answer depends only on the code, the releases in force on the date (`Day.key`), which
+MUE table applies and the line's NDC, so it is worked out once per combination and kept
+with the code sets (together with its JSON, written once): a claim line costs a dict
+lookup. Enrichments are frozen because they are shared between claims.
+"""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
+
+import orjson
 
 from processor.codes import code_system
 from processor.codesets import CodeSets, ProcedureCode, ReleaseInfo
 from processor.codesets.model import CodeStatusValue
 from processor.models import Claim, EnrichedClaim, EnrichedLine, LineEnrichment, ServiceLine
+from processor.models.build import construct
 from processor.models.outputs import AddOnFact, DrugFact, Level2Category, MueFact, RbcsFact
 
 # HCPCS Level II sections by first letter (CMS HCPCS Level II coding manual).
@@ -46,7 +55,37 @@ def _status(entry: ProcedureCode | None, on: date) -> CodeStatusValue:
     return entry.status_on(on) if entry is not None else "unknown"
 
 
+class Enrichment(NamedTuple):
+    value: LineEnrichment
+    json: orjson.Fragment  # value.model_dump(mode="json"), serialised once
+
+
 def enrich_line(line: ServiceLine, codesets: CodeSets, *, dme_supplier: bool) -> LineEnrichment:
+    return enrichment_for(line, codesets, dme_supplier).value
+
+
+def enrichment_for(line: ServiceLine, codesets: CodeSets, dme_supplier: bool) -> Enrichment:
+    """The line's enrichment, from the code sets' memo when this code, release combination,
+    MUE table and NDC were seen before."""
+    drug = line.drug
+    key = (
+        "enrichment",
+        line.procedure_code,
+        codesets.day(line.service_date).key,
+        dme_supplier,
+        drug.ndc if drug is not None else None,
+    )
+    found: Enrichment | None = codesets.memo.get(key)
+    if found is None:
+        value = compute_enrichment(line, codesets, dme_supplier=dme_supplier)
+        found = Enrichment(value, orjson.Fragment(value.__pydantic_serializer__.to_json(value)))
+        codesets.remember(key, found)
+    return found
+
+
+def compute_enrichment(
+    line: ServiceLine, codesets: CodeSets, *, dme_supplier: bool
+) -> LineEnrichment:
     code, dos = line.procedure_code, line.service_date
     system = code_system(code)
     releases: dict[str, str] = {}
@@ -132,18 +171,18 @@ def _drug(line: ServiceLine, codesets: CodeSets, releases: dict[str, str]) -> Dr
     for lookup in (price, crosswalk):
         if lookup.release is not None:
             releases[lookup.release.kind] = lookup.release.release_id
-    fact = DrugFact(
-        dosage=price.value.dosage if price.value else None,
-        payment_limit=price.value.payment_limit if price.value else None,
-    )
+    values: dict[str, Any] = {
+        "dosage": price.value.dosage if price.value else None,
+        "payment_limit": price.value.payment_limit if price.value else None,
+    }
     if line.drug is not None and crosswalk.value is not None:
         ndc = normalise_ndc(line.drug.ndc)
         match = next((item for item in crosswalk.value if item.ndc == ndc), None)
-        fact.ndc_in_crosswalk = match is not None
+        values["ndc_in_crosswalk"] = match is not None
         if match is not None:
-            fact.ndc_bill_units = match.bill_units
-            fact.dosage = fact.dosage or match.dosage
-    return fact
+            values["ndc_bill_units"] = match.bill_units
+            values["dosage"] = values["dosage"] or match.dosage
+    return DrugFact(**values)
 
 
 def normalise_ndc(ndc: str) -> str:
@@ -159,24 +198,21 @@ def normalise_ndc(ndc: str) -> str:
 def enrich_claim(claim: Claim, codesets: CodeSets) -> EnrichedClaim:
     """The claim with each line's enrichment, built without re-validating what was read."""
     dme_supplier = is_dme_supplier(claim)
-    lines = [
-        EnrichedLine.model_construct(
-            _fields_set=line.model_fields_set | {"enrichment"},
-            **_fields(line),
-            enrichment=enrich_line(line, codesets, dme_supplier=dme_supplier),
+    lines = []
+    for line in claim.lines:
+        values = dict(line.__dict__)
+        values["enrichment"] = enrichment_for(line, codesets, dme_supplier).value
+        lines.append(
+            construct(
+                EnrichedLine,
+                values,
+                line.model_fields_set | {"enrichment"},
+                line.__pydantic_extra__,
+            )
         )
-        for line in claim.lines
-    ]
-    values = _fields(claim)
+    values = dict(claim.__dict__)
     values["lines"] = lines
-    return EnrichedClaim.model_construct(_fields_set=claim.model_fields_set, **values)
-
-
-def _fields(model: Claim | ServiceLine) -> dict[str, Any]:
-    values = dict(model.__dict__)
-    if model.__pydantic_extra__:
-        values.update(model.__pydantic_extra__)
-    return values
+    return construct(EnrichedClaim, values, claim.model_fields_set, claim.__pydantic_extra__)
 
 
 def service_dates(claim: Claim) -> list[date]:

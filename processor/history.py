@@ -139,9 +139,9 @@ def updated(
     counting). Claims whose last date of service is older than the retention before the
     newest are dropped, and so are older lines."""
     result = dict(claims)
-    record = replace(
-        record, last_service_date=max((x.service_date for x in record.lines), default=None)
-    )
+    last = max((x.service_date for x in record.lines), default=None)
+    if record.last_service_date != last:
+        record = replace(record, last_service_date=last)
     if record.frequency in ("7", "8") and original and original in result:
         status = "replaced" if record.frequency == "7" else "voided"
         result[original] = replace(result[original], lines=(), status=status)
@@ -159,7 +159,7 @@ def updated(
     for claim_id, item in result.items():
         if item.last_service_date is not None and item.last_service_date < horizon:
             continue
-        kept[claim_id] = replace(
-            item, lines=tuple(x for x in item.lines if x.service_date >= horizon)
-        )
+        if any(x.service_date < horizon for x in item.lines):
+            item = replace(item, lines=tuple(x for x in item.lines if x.service_date >= horizon))
+        kept[claim_id] = item
     return kept

@@ -28,7 +28,8 @@ from processor.history import (
     updated,
 )
 from processor.models import Claim, DeadLetter, EnrichedClaim, ScrubResult, SourcePosition
-from processor.models.envelope import EnrichedEnvelope
+from processor.models.build import construct
+from processor.models.envelope import ClaimEnvelope, EnrichedEnvelope
 from processor.models.outputs import ErrorKind
 from processor.profiles import Ruleset
 from processor.routing import content_digest, event_id, route_claim
@@ -63,7 +64,10 @@ class Source:
     offset: int | None = None
 
     def position(self) -> SourcePosition:
-        return SourcePosition(topic=self.topic, partition=self.partition, offset=self.offset)
+        return construct(
+            SourcePosition,
+            {"topic": self.topic, "partition": self.partition, "offset": self.offset},
+        )
 
 
 class Scrubber:
@@ -107,13 +111,36 @@ class Scrubber:
         if isinstance(claim, DeadLetter):
             return claim
         assert raw is not None
-        return EnrichedEnvelope(
-            claim=self.enrich(claim),
-            content_digest=content_digest(raw),
-            received_key=key,
-            source=source.position(),
-            input_timestamp_ms=timestamp_ms,
-            original=base64.b64encode(raw).decode("ascii"),
+        return construct(
+            EnrichedEnvelope,
+            {
+                "claim": self.enrich(claim),
+                "content_digest": content_digest(raw),
+                "received_key": key,
+                "source": source.position(),
+                "input_timestamp_ms": timestamp_ms,
+                "original": base64.b64encode(raw).decode("ascii"),
+            },
+        )
+
+    def reopen(self, value: bytes) -> EnrichedEnvelope:
+        """The edit agent's read of a claims.enriched value: the claim is validated once, and
+        its lines are enriched from this scrubber's code sets (a memo lookup per line) rather
+        than parsed back, so the enrichment in the result comes from the same code sets as
+        every edit consulted. Raises ValidationError on a value that is not an envelope."""
+        read = ClaimEnvelope.model_validate_json(value)
+        for line in read.claim.lines:
+            extra = line.__pydantic_extra__
+            if extra and "enrichment" in extra:
+                del extra["enrichment"]
+                line.model_fields_set.discard("enrichment")
+        return EnrichedEnvelope.model_construct(
+            claim=self.enrich(read.claim),
+            content_digest=read.content_digest,
+            received_key=read.received_key,
+            source=read.source,
+            input_timestamp_ms=read.input_timestamp_ms,
+            original=read.original,
         )
 
     def evaluate(
@@ -167,19 +194,23 @@ class Scrubber:
             )
         route, risk_level, amount = route_claim(claim, findings)
         versions = self.codesets.versions_for(service_dates(claim))
-        return ScrubResult(
-            event_id=event_id(digest, versions, self.ruleset.version),
-            event_type="claim.denial_risk" if route == "risk" else "claim.clean",
-            claim_id=claim.claim_id,
-            route=route,
-            risk_level=risk_level,
-            at_risk_amount=amount,
-            findings=findings,
-            codeset_versions=versions,
-            ruleset_version=self.ruleset.version,
-            received_at=claim.received_at,
-            processed_at=now,
-            claim=claim,
+        return construct(
+            ScrubResult,
+            {
+                "event_id": event_id(digest, versions, self.ruleset.version),
+                "event_type": "claim.denial_risk" if route == "risk" else "claim.clean",
+                "schema_version": "1",
+                "claim_id": claim.claim_id,
+                "route": route,
+                "risk_level": risk_level,
+                "at_risk_amount": amount,
+                "findings": findings,
+                "codeset_versions": versions,
+                "ruleset_version": self.ruleset.version,
+                "received_at": claim.received_at,
+                "processed_at": now,
+                "claim": claim,
+            },
         )
 
     def evaluate_envelope(

@@ -45,7 +45,7 @@ def scrub_file(
             else:
                 routes[outcome.route] += 1
                 findings.update(f"{f.edit_id} ({f.disposition})" for f in outcome.findings)
-            output.write(outcome.model_dump_json().encode())
+            output.write(outcome.to_json())
             output.write(b"\n")
             if bar is not None:
                 bar.update(1)

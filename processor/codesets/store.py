@@ -1,15 +1,17 @@
 """CodeSets: every loaded release of every kind, answering "what did the code sets say
-about this code on this date". Lookups pick the release in force on the date (a bisect over
-a handful of releases), then a dict lookup inside it: constant time per line."""
+about this code on this date". Lookups pick the releases in force on the date (worked out
+once per date and kept: a `Day`), then a dict lookup inside the release: constant time per
+line. A CodeSets never changes once built (a new release makes a new CodeSets), so what is
+worked out per date, and what callers memoise per `Day.key`, stays true for its lifetime."""
 
 from __future__ import annotations
 
 import bisect
 import itertools
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from processor.codesets.model import (
     AddOnCode,
@@ -30,6 +32,25 @@ from processor.codesets.model import (
 )
 
 T = TypeVar("T")
+# Dates of service worth keeping a Day for: a few years of dates is a few thousand entries;
+# past this many the cache starts over rather than grow without bound.
+_MAX_DAYS = 20_000
+# Derived per-code facts kept in `CodeSets.memo`: codes in use times release combinations.
+_MAX_MEMO = 500_000
+
+
+@dataclass(frozen=True, slots=True)
+class Day:
+    """The releases in force on one date, and what follows from them alone.
+
+    `key` names the combination of releases: two dates with the same key get the same answer
+    from every lookup, so per-code facts can be memoised by (code, key)."""
+
+    on: date
+    releases: dict[CodeSetKind, CodeSetRelease]
+    key: int
+    stale: dict[str, ReleaseInfo]  # kinds whose release in force was published for earlier
+    versions: dict[str, str]  # release id in force by kind
 
 
 class CodeSets:
@@ -53,6 +74,43 @@ class CodeSets:
                 current.info = replace(current.info, effective_end=end)
             self._releases[kind] = items
             self._starts[kind] = [r.info.effective_start for r in items]
+        self._days: dict[date, Day] = {}
+        self._day_keys: dict[tuple[int, ...], int] = {}
+        self._versions: dict[tuple[date, ...], dict[str, str]] = {}
+        self.memo: dict[Any, Any] = {}  # per-code facts derived by callers, by (…, Day.key)
+
+    def remember(self, key: Any, value: Any) -> None:
+        """Keep a derived fact in `memo` (bounded: past the limit it starts over)."""
+        if len(self.memo) >= _MAX_MEMO:
+            self.memo.clear()
+        self.memo[key] = value
+
+    # -- dates ------------------------------------------------------------------------------
+    def day(self, on: date) -> Day:
+        """The releases in force on `on` (worked out once per date)."""
+        found = self._days.get(on)
+        if found is None:
+            found = self._make_day(on)
+        return found
+
+    def _make_day(self, on: date) -> Day:
+        releases: dict[CodeSetKind, CodeSetRelease] = {}
+        for kind, starts in self._starts.items():
+            index = bisect.bisect_right(starts, on) - 1
+            if index >= 0:
+                releases[kind] = self._releases[kind][index]
+        stale: dict[str, ReleaseInfo] = {}
+        for kind, release in releases.items():
+            end = release.info.nominal_end()
+            if end is not None and on > end:
+                stale[kind] = release.info
+        identity = tuple(id(r) for r in releases.values())
+        key = self._day_keys.setdefault(identity, len(self._day_keys))
+        versions: dict[str, str] = {kind: r.info.release_id for kind, r in releases.items()}
+        if len(self._days) >= _MAX_DAYS:
+            self._days.clear()
+        day = self._days[on] = Day(on, releases, key, stale, versions)
+        return day
 
     # -- releases -------------------------------------------------------------------------
     def all_releases(self) -> list[CodeSetRelease]:
@@ -79,24 +137,13 @@ class CodeSets:
         """The release of `kind` in force on `on`. A date past the newest release uses the
         newest (the caller can tell from `info.effective_end` and `newest`); a date before
         the first release has none."""
-        starts = self._starts.get(kind)
-        if not starts:
-            return None
-        index = bisect.bisect_right(starts, on) - 1
-        if index < 0:
-            return None
-        return self._releases[kind][index]
+        return self.day(on).releases.get(kind)
 
     def stale_on(self, kinds: Iterable[CodeSetKind], on: date) -> dict[str, ReleaseInfo]:
         """The kinds whose release in force on `on` was published for an earlier period:
         the date is past the newest release, or falls in a gap between two releases."""
-        stale: dict[str, ReleaseInfo] = {}
-        for kind in kinds:
-            release = self.release_for(kind, on)
-            end = release.info.nominal_end() if release is not None else None
-            if release is not None and end is not None and on > end:
-                stale[kind] = release.info
-        return stale
+        stale = self.day(on).stale
+        return {kind: stale[kind] for kind in kinds if kind in stale}
 
     def with_release(self, release: CodeSetRelease) -> CodeSets:
         """A new CodeSets with `release` added (replacing one of the same kind and id)."""
@@ -112,10 +159,10 @@ class CodeSets:
         return items[-1].info if items else None
 
     def _lookup(self, kind: CodeSetKind, key: str, on: date, _t: type[T]) -> Lookup[T]:
-        release = self.release_for(kind, on)
+        release = self.day(on).releases.get(kind)
         if release is None:
             return Lookup(None, None)
-        return Lookup(cast(T | None, release.entries.get(key)), release.info)
+        return Lookup(cast("T | None", release.entries.get(key)), release.info)
 
     # -- lookups ----------------------------------------------------------------------------
     def hcpcs(self, code: str, on: date) -> Lookup[ProcedureCode]:
@@ -163,11 +210,16 @@ class CodeSets:
     def ptp(self, column1: str, column2: str, on: date) -> Lookup[PtpEdit]:
         """The PTP edit for the pair in force on `on`: of the rows for the pair, the one
         not deleted by that date whose deletion is nearest (an active row last)."""
-        release = self.release_for("ncci_ptp", on)
+        release = self.day(on).releases.get("ncci_ptp")
         if release is None:
             return Lookup(None, None)
+        key = ("ptp rows", id(release), column1, column2)
+        rows = self.memo.get(key)
+        if rows is None:
+            rows = release.entries.rows(column1, column2)  # a bisect over 2.5 million keys
+            self.remember(key, rows)
         best: PtpEdit | None = None
-        for edit in release.entries.rows(column1, column2):
+        for edit in rows:
             if not edit.active_on(on):
                 continue
             if best is None or (
@@ -180,14 +232,23 @@ class CodeSets:
     def versions_for(self, dates: Iterable[date]) -> dict[str, str]:
         """Release ids in force on any of the dates, by kind ("hcpcs": "2024-07"). Several
         releases of one kind (lines across a quarter boundary) are joined with '+'."""
-        unique = sorted(set(dates))
-        versions: dict[str, str] = {}
-        for kind in self._releases:
-            ids: list[str] = []
-            for on in unique:
-                release = self.release_for(kind, on)
-                if release is not None and release.info.release_id not in ids:
-                    ids.append(release.info.release_id)
-            if ids:
-                versions[kind] = "+".join(ids)
-        return versions
+        unique = tuple(sorted(set(dates)))
+        found = self._versions.get(unique)
+        if found is not None:
+            return dict(found)
+        if len(unique) == 1:
+            versions = dict(self.day(unique[0]).versions)
+        else:
+            versions = {}
+            for kind in self._releases:
+                ids: list[str] = []
+                for on in unique:
+                    release = self.day(on).releases.get(kind)
+                    if release is not None and release.info.release_id not in ids:
+                        ids.append(release.info.release_id)
+                if ids:
+                    versions[kind] = "+".join(ids)
+        if len(self._versions) >= _MAX_DAYS:
+            self._versions.clear()
+        self._versions[unique] = versions
+        return dict(versions)

@@ -69,6 +69,8 @@ def check_duplicate_claim(ctx: ClaimContext, params: Mapping[str, Any]) -> Itera
     "with the times in the notes",
 )
 def check_duplicate_service(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
+    if not ctx.history.claims:
+        return  # the patient's first claim
     excluded = _claims_to_leave_out(ctx)
     if excluded is None:
         return
@@ -122,6 +124,8 @@ def check_duplicate_service(ctx: ClaimContext, params: Mapping[str, Any]) -> Ite
     "or correct the earlier claim with a replacement",
 )
 def check_ptp_across_claims(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
+    if not ctx.history.claims:
+        return  # the patient's first claim
     excluded = _claims_to_leave_out(ctx)
     if excluded is None:
         return
@@ -181,6 +185,8 @@ def check_ptp_across_claims(ctx: ClaimContext, params: Mapping[str, Any]) -> Ite
     fix="Check that the units on {dos} were not billed twice; the payer sums them over claims",
 )
 def check_mue_across_claims(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
+    if not ctx.history.claims:
+        return  # the patient's first claim
     excluded = _claims_to_leave_out(ctx)
     if excluded is None:
         return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from processor.edits.base import ClaimContext, Hit, edit
@@ -51,6 +52,7 @@ def _category(code: str) -> str:
     return code.replace(".", "").upper()[:3]
 
 
+@lru_cache(maxsize=1 << 16)  # a pure function of a code: kept per code in use
 def _in(code: str, ranges: tuple[tuple[str, str], ...]) -> bool:
     category = _category(code)
     return any(low <= category <= high for low, high in ranges)
@@ -160,6 +162,7 @@ _MATERNITY = (("O00", "O9A"),)
 _PERINATAL = (("P00", "P96"), ("Z38", "Z38"))
 
 
+@lru_cache(maxsize=1 << 16)
 def _procedure_in(code: str, ranges: tuple[tuple[str, str], ...]) -> bool:
     return any(low <= code <= high and len(code) == len(low) for low, high in ranges)
 

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 
 from processor.edits.base import ActiveEdit, ClaimContext, EditSpec, Hit
 from processor.models import Finding
+from processor.models.build import construct
 
 StageTimer = Callable[[str, float], None]
 StagePlan = Sequence[tuple[str, Sequence[ActiveEdit]]]
@@ -23,23 +24,26 @@ class EditFailed(Exception):
 
 
 def to_finding(spec: EditSpec, hit: Hit) -> Finding:
-    values = dict(hit.values)
+    values = hit.values
     disposition = spec.disposition
     if hit.escalate:
         disposition = spec.parameters.get("escalated_disposition", disposition)
-    return Finding.model_construct(
-        edit_id=spec.edit_id,
-        category=spec.category,
-        level="line" if hit.line_number is not None else "claim",
-        line_number=hit.line_number,
-        disposition=disposition,
-        group_code=spec.group_code if disposition != "info" else None,
-        carc=hit.carc if hit.carc is not None else spec.carc,
-        rarc=list(hit.rarc if hit.rarc is not None else spec.rarc),
-        appealable=spec.appealable if hit.appealable is None else hit.appealable,
-        message=spec.message.format_map(values),
-        fix=spec.fix.format_map(values),
-        evidence=dict(hit.evidence),
+    return construct(
+        Finding,
+        dict(
+            edit_id=spec.edit_id,
+            category=spec.category,
+            level="line" if hit.line_number is not None else "claim",
+            line_number=hit.line_number,
+            disposition=disposition,
+            group_code=spec.group_code if disposition != "info" else None,
+            carc=hit.carc if hit.carc is not None else spec.carc,
+            rarc=list(hit.rarc if hit.rarc is not None else spec.rarc),
+            appealable=spec.appealable if hit.appealable is None else hit.appealable,
+            message=spec.message.format_map(values),
+            fix=spec.fix.format_map(values),
+            evidence=dict(hit.evidence),
+        ),
     )
 
 

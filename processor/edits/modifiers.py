@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from functools import lru_cache
 from typing import Any
 
 from processor.edits.base import ClaimContext, Hit, edit
@@ -26,6 +27,7 @@ CAPPED_RENTAL = "36"
 E_M = (("99202", "99499"),)
 
 
+@lru_cache(maxsize=1 << 16)  # a pure function of a code: kept per code in use
 def in_ranges(code: str, ranges: tuple[tuple[str, str], ...]) -> bool:
     return any(
         low <= code <= high and len(code) == len(low) and code[0] == low[0] for low, high in ranges
@@ -54,16 +56,26 @@ def is_ambulance_origin_destination(modifier: str) -> bool:
     fix="Correct or remove modifier {modifier} on line {line}",
 )
 def check_unknown_modifier(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
+    codesets = ctx.codesets
     for line in ctx.lines:
+        if not line.modifiers:
+            continue
         ambulance = in_ranges(line.procedure_code, AMBULANCE)
+        day = codesets.day(line.service_date)
         for modifier in line.modifiers:
             if len(modifier) != 2 or (ambulance and is_ambulance_origin_destination(modifier)):
                 continue  # MOD-FORMAT judges the shape
-            listed = ctx.codesets.modifier(modifier, line.service_date)
-            level2 = ctx.codesets.hcpcs_modifier(modifier, line.service_date)
-            if listed.release is None and level2.release is None:
-                continue  # no modifier list covers the date
-            if listed.value is None and level2.value is None:
+            key = ("modifier unknown", modifier, day.key)
+            unknown = codesets.memo.get(key)
+            if unknown is None:
+                listed = codesets.modifier(modifier, line.service_date)
+                level2 = codesets.hcpcs_modifier(modifier, line.service_date)
+                # Unknown: some modifier list covers the date and neither lists it.
+                unknown = (listed.release is not None or level2.release is not None) and (
+                    listed.value is None and level2.value is None
+                )
+                codesets.remember(key, unknown)
+            if unknown:
                 yield Hit(
                     line.line_number,
                     {"line": line.line_number, "modifier": modifier, "dos": line.service_date},

@@ -86,13 +86,15 @@ def bypass_modifier(line: EnrichedLine) -> str | None:
 )
 def check_ptp(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     lines = ctx.lines
-    for col2 in lines:
-        for col1 in lines:
-            if col1 is col2 or col1.service_date != col2.service_date:
+    if len(lines) < 2:
+        return
+    npis = [ctx.rendering_npi(line) for line in lines]
+    ptp = ctx.codesets.ptp
+    for i, col2 in enumerate(lines):
+        for j, col1 in enumerate(lines):
+            if i == j or col1.service_date != col2.service_date or npis[i] != npis[j]:
                 continue
-            if ctx.rendering_npi(col1) != ctx.rendering_npi(col2):
-                continue
-            found = ctx.codesets.ptp(col1.procedure_code, col2.procedure_code, col2.service_date)
+            found = ptp(col1.procedure_code, col2.procedure_code, col2.service_date)
             pair = found.value
             if pair is None or pair.modifier_indicator == "9" or found.release is None:
                 continue

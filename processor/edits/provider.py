@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from functools import lru_cache
 from typing import Any
 
 from processor.edits.base import ClaimContext, Hit, edit
@@ -11,6 +12,7 @@ from processor.edits.base import ClaimContext, Hit, edit
 _ROLE_RARC = {"billing": "N257", "rendering": "N290", "referring": "N265"}
 
 
+@lru_cache(maxsize=1 << 16)  # providers recur: each NPI is checked once
 def npi_is_valid(npi: str) -> bool:
     """An NPI is 10 digits whose last is the Luhn check digit of the first nine with the
     card-issuer prefix 80840 (CMS NPI standard)."""

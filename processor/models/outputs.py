@@ -6,7 +6,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from processor.models.claim import Claim, ServiceLine
 
@@ -56,11 +57,15 @@ class Finding(BaseModel):
 
 
 class Level2Category(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     letter: str
     meaning: str
 
 
 class MueFact(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     value: int
     mai: int
     table: Literal["practitioner", "dme_supplier"]
@@ -68,18 +73,24 @@ class MueFact(BaseModel):
 
 
 class RbcsFact(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     category: str
     subcategory: str
     family: str
 
 
 class AddOnFact(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     edit_type: int
     primaries: list[str] = Field(description="the primaries CMS lists (at most 50 shown)")
     any_primary: bool = Field(False, description="CMS accepts any primary (CCCCC)")
 
 
 class DrugFact(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     dosage: str | None = Field(None, description="the HCPCS code dosage (ASP file), e.g. '10 MG'")
     payment_limit: str | None = None
     ndc_in_crosswalk: bool | None = Field(None, description="None when the line has no NDC")
@@ -89,7 +100,7 @@ class DrugFact(BaseModel):
 class LineEnrichment(BaseModel):
     """What the code sets said about a line's procedure code on its date of service."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", frozen=True)  # shared between claims
 
     code_system: CodeSystem
     level2_category: Level2Category | None = None
@@ -108,6 +119,18 @@ class LineEnrichment(BaseModel):
     add_on: AddOnFact | None = None
     drug: DrugFact | None = None
     releases: dict[str, str] = Field(default_factory=dict)
+    _json: orjson.Fragment | None = PrivateAttr(default=None)
+
+    def json_fragment(self) -> orjson.Fragment:
+        """This enrichment as JSON, serialised once: one enrichment serves every line of its
+        code, release combination and NDC."""
+        private = self.__pydantic_private__  # read directly: pydantic's getattr is slow
+        found = private.get("_json") if private is not None else None
+        if found is None:
+            found = orjson.Fragment(self.__pydantic_serializer__.to_json(self))
+            if private is not None:
+                private["_json"] = found
+        return found
 
 
 class EnrichedLine(ServiceLine):
@@ -116,6 +139,34 @@ class EnrichedLine(ServiceLine):
 
 class EnrichedClaim(Claim):
     lines: list[EnrichedLine] = Field(min_length=1, max_length=50)  # type: ignore[assignment]
+
+
+_CLAIM_SERIALIZER = Claim.__pydantic_serializer__
+
+
+def claim_document(claim: EnrichedClaim) -> dict[str, Any]:
+    """The enriched claim as a JSON-ready dict, each line's enrichment as its JSON fragment:
+    what `claim.model_dump(mode="json")` gives, without serialising an enrichment twice."""
+    # The Claim serializer writes an EnrichedClaim's claim fields and extras only.
+    document: dict[str, Any] = _CLAIM_SERIALIZER.to_python(claim, mode="json")
+    for line, out in zip(claim.lines, document["lines"], strict=True):
+        out["enrichment"] = line.enrichment.json_fragment()
+    return document
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, set | frozenset):
+        return list(value)
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def dumps(document: Any) -> bytes:
+    """orjson with pydantic's conventions: decimals as strings, UTC as 'Z'."""
+    return orjson.dumps(document, default=_json_default, option=orjson.OPT_UTC_Z)
 
 
 class ScrubResult(BaseModel):
@@ -133,6 +184,27 @@ class ScrubResult(BaseModel):
     processed_at: datetime
     claim: EnrichedClaim
 
+    def to_json(self) -> bytes:
+        """The same document as `model_dump_json()`, written with orjson and each line's
+        enrichment serialised once per code rather than once per claim (the hot path)."""
+        return dumps(
+            {
+                "event_id": self.event_id,
+                "event_type": self.event_type,
+                "schema_version": self.schema_version,
+                "claim_id": self.claim_id,
+                "route": self.route,
+                "risk_level": self.risk_level,
+                "at_risk_amount": self.at_risk_amount,
+                "findings": [finding.__dict__ for finding in self.findings],
+                "codeset_versions": self.codeset_versions,
+                "ruleset_version": self.ruleset_version,
+                "received_at": self.received_at,
+                "processed_at": self.processed_at,
+                "claim": claim_document(self.claim),
+            }
+        )
+
 
 class SourcePosition(BaseModel):
     topic: str | None
@@ -148,3 +220,6 @@ class DeadLetter(BaseModel):
     original: str = Field(description="the original message bytes, base64")
     source: SourcePosition
     processed_at: datetime
+
+    def to_json(self) -> bytes:
+        return self.__pydantic_serializer__.to_json(self)

@@ -134,7 +134,7 @@ def create_app(
             await watcher.caught_up.wait()
 
     async def dead_letter(letter: DeadLetter, key: bytes | None, agent: str) -> None:
-        await topics["dlq"].send(key=key, value=letter.model_dump_json().encode())
+        await topics["dlq"].send(key=key, value=letter.to_json())
         metrics.dead_letter(letter, agent)
         # Position and kind only: the error text and the message could carry PHI.
         log.warning(
@@ -171,7 +171,7 @@ def create_app(
                 await dead_letter(outcome, message.key, "intake")
             else:
                 await topics["enriched"].send(
-                    key=outcome.claim.patient_key.encode(), value=outcome.model_dump_json().encode()
+                    key=outcome.claim.patient_key.encode(), value=outcome.to_json()
                 )
 
     @app.agent(topics["enriched"], concurrency=1)
@@ -182,7 +182,7 @@ def create_app(
             outcome: ScrubResult | DeadLetter
             envelope: EnrichedEnvelope | None = None
             try:
-                envelope = EnrichedEnvelope.model_validate_json(event.value)
+                envelope = scrubber.reopen(event.value)
                 outcome = scrubber.evaluate_envelope(envelope, history)
             except Exception as exc:  # unreadable envelope or a bug: dead-letter, go on
                 source = envelope.source if envelope else None
@@ -200,9 +200,7 @@ def create_app(
                 await dead_letter(outcome, key, "edits")
                 continue
             target = topics["risk"] if outcome.route == "risk" else topics["clean"]
-            await target.send(
-                key=outcome.claim_id.encode(), value=outcome.model_dump_json().encode()
-            )
+            await target.send(key=outcome.claim_id.encode(), value=outcome.to_json())
             metrics.result(outcome)
             if envelope is not None and envelope.input_timestamp_ms is not None:
                 metrics.end_to_end.observe(
