@@ -47,6 +47,18 @@ class Settings(BaseSettings):
         60.0, gt=0, description="consumer session timeout, seconds"
     )
     producer_linger_ms: int = Field(5, ge=0, description="producer batching delay, milliseconds")
+    batch_max: int = Field(
+        500, ge=1, le=100_000, description="claims an agent takes from its stream at most at once"
+    )
+    batch_wait_ms: int = Field(
+        10,
+        ge=1,
+        le=10_000,
+        description="how long an agent waits to fill a batch before it processes what it has",
+    )
+    max_poll_records: int = Field(
+        2000, ge=1, description="records the consumer hands over per fetch at most"
+    )
     history_retention_days: int = Field(
         400,
         ge=1,

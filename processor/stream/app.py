@@ -6,17 +6,27 @@ edits   claims.enriched → every edit stage → claims.clean / claims.risk keye
         or claims.dlq when a stage raises on the claim
 
 Both agents run with concurrency 1 (faust-streaming issue 606: with out-of-order acks the
-consumer can commit past a message still in flight). Delivery is at-least-once: faust
-flushes the producer before it commits offsets, and every output is sent before the input
-is acknowledged. Topics are read as raw bytes so that faust never drops an undecodable
-message: the agents validate and dead-letter it themselves.
+consumer can commit past a message still in flight) and take their stream in batches
+(`take_events`: up to CLAIMS_BATCH_MAX claims, or what came within CLAIMS_BATCH_WAIT_MS).
+Each claim of a batch is handled on its own (one that fails is dead-lettered, the others go
+on); its outputs go straight to the producer, and before the batch is handed back, and
+faust acknowledges its input offsets, the agent waits until the broker has stored every
+output (acks=all). An input offset is therefore never committed before its outputs exist:
+delivery is at-least-once. If outputs cannot be delivered after retries the worker stops
+at once, without acknowledging the batch, so that it is read again after a restart.
+
+Topics are read as raw bytes so that faust never drops an undecodable message: the agents
+validate and dead-letter it themselves.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 import time
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import faust
@@ -37,6 +47,73 @@ from processor.topics import Role, TopicSpec
 log = logging.getLogger("processor.worker")
 
 
+Transmit = Callable[[str, bytes | None, bytes], Awaitable[Awaitable[Any]]]
+
+
+class DeliveryFailed(RuntimeError):
+    """Outputs of a batch were not stored by the broker after every retry."""
+
+
+@dataclass
+class Outbox:
+    """The outputs of one batch. `send` hands each to the producer at once; `delivered`
+    waits until the broker has stored them all, sending again what failed (aiokafka retries
+    each request itself first), and raises DeliveryFailed when some still could not be."""
+
+    names: dict[Role, str]
+    transmit: Transmit  # (topic, key, value) → awaitable of the delivery
+    attempts: int = 3
+    backoff: float = 1.0
+    pending: list[tuple[Awaitable[Any], tuple[str, bytes | None, bytes]]] = field(
+        default_factory=list
+    )
+
+    async def send(self, role: Role, *, key: bytes | None, value: bytes) -> None:
+        message = (self.names[role], key, value)
+        delivery = await self.transmit(*message)
+        self.pending.append((delivery, message))
+
+    async def delivered(self) -> None:
+        pending, self.pending = self.pending, []
+        for attempt in range(1, self.attempts + 1):
+            if not pending:
+                return
+            results = await asyncio.gather(*(d for d, _ in pending), return_exceptions=True)
+            failed = [
+                m for (_, m), r in zip(pending, results, strict=True) if isinstance(r, Exception)
+            ]
+            if not failed:
+                return
+            if attempt == self.attempts:
+                first = next(r for r in results if isinstance(r, Exception))
+                raise DeliveryFailed(
+                    f"{len(failed)} outputs not stored after {attempt} attempts: {first!r}"
+                )
+            log.warning(
+                "%d outputs not stored (attempt %d of %d); sending them again",
+                len(failed),
+                attempt,
+                self.attempts,
+            )
+            await asyncio.sleep(self.backoff * attempt)
+            pending = [(await self.transmit(*m), m) for m in failed]
+
+
+def in_context_of(stream: Any, event: Any) -> None:
+    """Make `event` faust's current event, as its own per-event iteration does: table
+    writes take their changelog partition from it. (`take_events` fills its batch in
+    another task, so the agent's task has no current event of its own.)"""
+    stream._set_current_event(event)
+
+
+def stop_now(exc: BaseException) -> None:
+    """The batch's outputs are not all stored: stop before faust acknowledges its inputs
+    (and a commit could follow), so that a restart reads the batch again."""
+    log.critical("stopping the worker without acknowledging the batch: %s", exc)
+    logging.shutdown()
+    os._exit(70)
+
+
 @dataclass
 class StreamApp:
     app: faust.App
@@ -45,6 +122,8 @@ class StreamApp:
     edits: Any
     metrics: ClaimMetrics
     scrubber: Scrubber
+    outboxes: dict[str, Outbox]
+    on_undeliverable: Callable[[BaseException], None] = stop_now
 
 
 def _key_text(key: bytes | None) -> str | None:
@@ -78,6 +157,7 @@ def create_app(
         broker_commit_interval=settings.commit_interval,
         broker_session_timeout=settings.broker_session_timeout,
         producer_linger_ms=settings.producer_linger_ms,
+        broker_max_poll_records=settings.max_poll_records,
         producer_acks=-1,
         processing_guarantee="at_least_once",
         stream_wait_empty=True,
@@ -133,8 +213,17 @@ def create_app(
         if watcher is not None:
             await watcher.caught_up.wait()
 
+    async def transmit(topic: str, key: bytes | None, value: bytes) -> Awaitable[Any]:
+        # Straight to the producer: the batch waits for its deliveries itself (Outbox).
+        return await app.producer.send(topic, key, value, None, None, None)
+
+    # One outbox per agent: each waits for its own batch's deliveries only.
+    names = {role: spec.name for role, spec in specs.items()}
+    outboxes = {agent: Outbox(names=names, transmit=transmit) for agent in ("intake", "edits")}
+    wait = settings.batch_wait_ms / 1000
+
     async def dead_letter(letter: DeadLetter, key: bytes | None, agent: str) -> None:
-        await topics["dlq"].send(key=key, value=letter.to_json())
+        await outboxes[agent].send("dlq", key=key, value=letter.to_json())
         metrics.dead_letter(letter, agent)
         # Position and kind only: the error text and the message could carry PHI.
         log.warning(
@@ -146,66 +235,87 @@ def create_app(
             agent,
         )
 
+    async def delivered(agent: str) -> None:
+        """Every output of the batch stored, before faust acknowledges the batch."""
+        try:
+            await outboxes[agent].delivered()
+        except Exception as exc:  # not known to be stored: the batch must be read again
+            built.on_undeliverable(exc)
+            raise
+
+    async def intake_one(event: Any) -> None:
+        message = event.message
+        source = Source(message.topic, message.partition, message.offset)
+        key = _key_text(message.key)
+        started = time.perf_counter()
+        try:
+            outcome = scrubber.intake(
+                event.value, key=key, source=source, timestamp_ms=int(message.timestamp * 1000)
+            )
+        except Exception as exc:  # a bug in enrichment must not stop the stream
+            outcome = scrubber.dead_letter(
+                event.value,
+                key=key,
+                source=source,
+                kind="processing",
+                error=f"intake: {type(exc).__name__}: {exc}",
+            )
+        metrics.observe_stage("intake", time.perf_counter() - started)
+        if isinstance(outcome, DeadLetter):
+            await dead_letter(outcome, message.key, "intake")
+        else:
+            await outboxes["intake"].send(
+                "enriched", key=outcome.claim.patient_key.encode(), value=outcome.to_json()
+            )
+
+    async def edits_one(event: Any, routed: list[ScrubResult]) -> None:
+        message = event.message
+        outcome: ScrubResult | DeadLetter
+        envelope: EnrichedEnvelope | None = None
+        try:
+            envelope = scrubber.reopen(event.value)
+            outcome = scrubber.evaluate_envelope(envelope, history)
+        except Exception as exc:  # unreadable envelope or a bug: dead-letter, go on
+            source = envelope.source if envelope else None
+            outcome = scrubber.dead_letter(
+                event.value,
+                key=None,
+                source=Source(source.topic, source.partition, source.offset)
+                if source
+                else Source(message.topic, message.partition, message.offset),
+                kind="processing",
+                error=f"edits: {type(exc).__name__}: {exc}",
+            )
+        if isinstance(outcome, DeadLetter):
+            key = envelope.received_key.encode() if envelope and envelope.received_key else None
+            await dead_letter(outcome, key, "edits")
+            return
+        await outboxes["edits"].send(
+            outcome.route, key=outcome.claim_id.encode(), value=outcome.to_json()
+        )
+        routed.append(outcome)
+        if envelope is not None and envelope.input_timestamp_ms is not None:
+            metrics.end_to_end.observe(max(0.0, time.time() - envelope.input_timestamp_ms / 1000))
+
     @app.agent(topics["submitted"], concurrency=1)
     async def intake(stream: Any) -> None:
         await codesets_ready()
-        async for event in stream.events():
-            message = event.message
-            source = Source(message.topic, message.partition, message.offset)
-            key = _key_text(message.key)
-            started = time.perf_counter()
-            try:
-                outcome = scrubber.intake(
-                    event.value, key=key, source=source, timestamp_ms=int(message.timestamp * 1000)
-                )
-            except Exception as exc:  # a bug in enrichment must not stop the stream
-                outcome = scrubber.dead_letter(
-                    event.value,
-                    key=key,
-                    source=source,
-                    kind="processing",
-                    error=f"intake: {type(exc).__name__}: {exc}",
-                )
-            metrics.observe_stage("intake", time.perf_counter() - started)
-            if isinstance(outcome, DeadLetter):
-                await dead_letter(outcome, message.key, "intake")
-            else:
-                await topics["enriched"].send(
-                    key=outcome.claim.patient_key.encode(), value=outcome.to_json()
-                )
+        async for batch in stream.take_events(settings.batch_max, within=wait):
+            for event in batch:
+                in_context_of(stream, event)
+                await intake_one(event)
+            await delivered("intake")
 
     @app.agent(topics["enriched"], concurrency=1)
     async def edits(stream: Any) -> None:
         await codesets_ready()
-        async for event in stream.events():
-            message = event.message
-            outcome: ScrubResult | DeadLetter
-            envelope: EnrichedEnvelope | None = None
-            try:
-                envelope = scrubber.reopen(event.value)
-                outcome = scrubber.evaluate_envelope(envelope, history)
-            except Exception as exc:  # unreadable envelope or a bug: dead-letter, go on
-                source = envelope.source if envelope else None
-                outcome = scrubber.dead_letter(
-                    event.value,
-                    key=None,
-                    source=Source(source.topic, source.partition, source.offset)
-                    if source
-                    else Source(message.topic, message.partition, message.offset),
-                    kind="processing",
-                    error=f"edits: {type(exc).__name__}: {exc}",
-                )
-            if isinstance(outcome, DeadLetter):
-                key = envelope.received_key.encode() if envelope and envelope.received_key else None
-                await dead_letter(outcome, key, "edits")
-                continue
-            target = topics["risk"] if outcome.route == "risk" else topics["clean"]
-            await target.send(key=outcome.claim_id.encode(), value=outcome.to_json())
-            metrics.result(outcome)
-            if envelope is not None and envelope.input_timestamp_ms is not None:
-                metrics.end_to_end.observe(
-                    max(0.0, time.time() - envelope.input_timestamp_ms / 1000)
-                )
+        async for batch in stream.take_events(settings.batch_max, within=wait):
+            routed: list[ScrubResult] = []
+            for event in batch:
+                in_context_of(stream, event)  # the history table's changelog follows it
+                await edits_one(event, routed)
+            await delivered("edits")
+            metrics.results(routed)
 
     def is_ready() -> tuple[bool, dict[str, Any]]:
         assigned = len(app.consumer.assignment()) if app.consumer is not None else 0
@@ -232,6 +342,13 @@ def create_app(
             ready, body = is_ready()
             return self.json(body, status=200 if ready else 503)
 
-    return StreamApp(
-        app=app, topics=topics, intake=intake, edits=edits, metrics=metrics, scrubber=scrubber
+    built = StreamApp(
+        app=app,
+        topics=topics,
+        intake=intake,
+        edits=edits,
+        metrics=metrics,
+        scrubber=scrubber,
+        outboxes=outboxes,
     )
+    return built

@@ -6,6 +6,7 @@ edit ids, dispositions, error kinds, stages and code-set release ids.
 
 from __future__ import annotations
 
+from collections import Counter as TallyCounter
 from collections.abc import Iterable
 from typing import Any
 
@@ -79,7 +80,7 @@ class ClaimMetrics:
             ["kind", "release_id"],
             registry=registry,
         )
-        self._used_children: dict[tuple[str, str], Any] = {}
+        self._children: dict[tuple[str, ...], Any] = {}
         self.ruleset_info = Gauge(
             "claims_ruleset_info", "The rule set in use", ["version"], registry=registry
         )
@@ -104,16 +105,30 @@ class ClaimMetrics:
         self.ruleset_info.labels(ruleset_version).set(1)
 
     def result(self, result: ScrubResult) -> None:
-        self.routed.labels(result.route, result.claim.payer.plan_type).inc()
-        for finding in result.findings:
-            self.findings.labels(finding.edit_id, finding.disposition).inc()
-        for kind, release_id in result.codeset_versions.items():
-            child = self._used_children.get((kind, release_id))
-            if child is None:
-                child = self._used_children[(kind, release_id)] = self.release_used.labels(
-                    kind, release_id
-                )
-            child.inc()
+        self.results([result])
+
+    def results(self, results: Iterable[ScrubResult]) -> None:
+        """Count a batch of routed claims: one increment per label set, not per claim."""
+        routed: TallyCounter[tuple[str, str]] = TallyCounter()
+        findings: TallyCounter[tuple[str, str]] = TallyCounter()
+        used: TallyCounter[tuple[str, str]] = TallyCounter()
+        for result in results:
+            routed[(result.route, result.claim.payer.plan_type)] += 1
+            findings.update((f.edit_id, f.disposition) for f in result.findings)
+            used.update(result.codeset_versions.items())
+        for labels, count in routed.items():
+            self._child(self.routed, labels).inc(count)
+        for labels, count in findings.items():
+            self._child(self.findings, labels).inc(count)
+        for labels, count in used.items():
+            self._child(self.release_used, labels).inc(count)
+
+    def _child(self, metric: Counter, labels: tuple[str, str]) -> Any:
+        key = (metric._name, *labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
 
     def dead_letter(self, letter: DeadLetter, agent: str) -> None:
         self.routed.labels("dead_letter", "unknown").inc()

@@ -1,8 +1,8 @@
-"""The agents through faust's test_context(): no broker; outbound sends are captured."""
+"""The agents through faust's test_context(): no broker; outbound sends are captured where
+they leave for the producer (the Outbox's transmit)."""
 
 import asyncio
 import base64
-from unittest.mock import AsyncMock
 
 import orjson
 import pytest
@@ -11,7 +11,7 @@ from processor.models import DeadLetter, ScrubResult
 from processor.models.envelope import EnrichedEnvelope
 from processor.pipeline import Source
 from processor.settings import load_settings
-from processor.stream.app import create_app
+from processor.stream.app import DeliveryFailed, Outbox, create_app
 from processor.topics import load_topics
 from tests.factories import claim_bytes, claim_dict, sample_scrubber
 
@@ -26,41 +26,64 @@ async def stream():
     app.finalize()
     app.conf.store = "memory://"
     app.flow_control.resume()
-    sent = {}
-    for role in ("enriched", "clean", "risk", "dlq"):
-        mock = AsyncMock()
-        built.topics[role].send = mock
-        sent[role] = mock
+    sent = []
+
+    async def transmit(topic, key, value):
+        sent.append((topic, key, value))
+        return _done()
+
+    for outbox in built.outboxes.values():
+        outbox.transmit = transmit
     built.sent = sent
     yield built
     sample_scrubber().stage_timer = None
 
 
-def _values(mock):
-    return [(call.kwargs["key"], call.kwargs["value"]) for call in mock.call_args_list]
+def _done(exc=None):
+    future = asyncio.get_running_loop().create_future()
+    if exc is None:
+        future.set_result(None)
+    else:
+        future.set_exception(exc)
+    return future
+
+
+def _values(stream, role):
+    name = stream.outboxes["edits"].names[role]
+    return [(key, value) for topic, key, value in stream.sent if topic == name]
+
+
+async def _until_sent(stream, count, timeout=10.0):
+    """Batches are handled after `within`: wait until `count` outputs left the agent."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while len(stream.sent) < count:
+        assert asyncio.get_running_loop().time() < deadline, stream.sent
+        await asyncio.sleep(0.01)
 
 
 async def test_intake_enriches_and_rekeys_by_patient(stream):
     async with stream.intake.test_context() as agent:
         await agent.put(claim_bytes(), key=b"TEST-0001")
-    [(key, value)] = _values(stream.sent["enriched"])
+        await _until_sent(stream, 1)
+    [(key, value)] = _values(stream, "enriched")
     assert key == b"MCR-J15|SYN100000001"
     envelope = EnrichedEnvelope.model_validate_json(value)
     assert envelope.received_key == "TEST-0001"
     assert base64.b64decode(envelope.original) == claim_bytes()
     assert envelope.claim.lines[2].enrichment.level2_category.letter == "J"
-    assert stream.sent["dlq"].call_count == 0
+    assert _values(stream, "dlq") == []
 
 
 async def test_intake_dead_letters_unreadable_bytes_and_keeps_going(stream):
     async with stream.intake.test_context() as agent:
         await agent.put(b"\x00garbage", key=b"K-9")
         await agent.put(claim_bytes(), key=b"TEST-0001")
-    [(key, value)] = _values(stream.sent["dlq"])
+        await _until_sent(stream, 2)
+    [(key, value)] = _values(stream, "dlq")
     letter = DeadLetter.model_validate_json(value)
     assert key == b"K-9" and letter.error_kind == "json"
     assert base64.b64decode(letter.original) == b"\x00garbage"
-    assert stream.sent["enriched"].call_count == 1
+    assert len(_values(stream, "enriched")) == 1
     assert stream.metrics.dead_letters.labels("json", "intake")._value.get() == 1
 
 
@@ -79,8 +102,9 @@ async def test_edits_route_clean_and_risk_by_claim_id(stream):
     async with stream.edits.test_context() as agent:
         await agent.put(_envelope(claim_dict()), key=b"patient")
         await agent.put(_envelope(bad), key=b"patient")
-    [(clean_key, clean_value)] = _values(stream.sent["clean"])
-    [(risk_key, risk_value)] = _values(stream.sent["risk"])
+        await _until_sent(stream, 2)
+    [(clean_key, clean_value)] = _values(stream, "clean")
+    [(risk_key, risk_value)] = _values(stream, "risk")
     assert (
         clean_key == b"TEST-0001" and ScrubResult.model_validate_json(clean_value).route == "clean"
     )
@@ -95,9 +119,10 @@ async def test_edits_dead_letter_an_unreadable_envelope(stream):
     async with stream.edits.test_context() as agent:
         await agent.put(b"{not an envelope", key=b"patient")
         await agent.put(_envelope(claim_dict()), key=b"patient")
-    [(_, value)] = _values(stream.sent["dlq"])
+        await _until_sent(stream, 2)
+    [(_, value)] = _values(stream, "dlq")
     assert DeadLetter.model_validate_json(value).error_kind == "processing"
-    assert stream.sent["clean"].call_count == 1
+    assert len(_values(stream, "clean")) == 1
 
 
 async def test_edits_keep_history_per_patient_in_the_table(stream):
@@ -108,8 +133,59 @@ async def test_edits_keep_history_per_patient_in_the_table(stream):
         await agent.put(_envelope(first, offset=1), key=b"patient")
         await agent.put(_envelope(first, offset=1), key=b"patient")  # redelivered
         await agent.put(_envelope(again, offset=2), key=b"patient")  # sent again
-    clean = [orjson.loads(v) for _, v in _values(stream.sent["clean"])]
-    [(_, value)] = _values(stream.sent["risk"])
+        await _until_sent(stream, 3)
+    clean = [orjson.loads(v) for _, v in _values(stream, "clean")]
+    [(_, value)] = _values(stream, "risk")
     # The redelivery is judged as the first delivery was: same findings, same event_id.
     assert len(clean) == 2 and clean[0]["event_id"] == clean[1]["event_id"]
     assert "DUP-CLAIM" in [f["edit_id"] for f in orjson.loads(value)["findings"]]
+
+
+async def test_a_batch_is_not_handed_back_before_its_outputs_are_stored(stream):
+    """The outputs of a batch that the broker will not store stop the worker before faust
+    acknowledges the batch (here the stop is recorded instead of exiting)."""
+    stopped = []
+    stream.on_undeliverable = stopped.append
+    outbox = stream.outboxes["edits"]
+    outbox.backoff = 0.01
+
+    async def transmit(topic, key, value):
+        stream.sent.append((topic, key, value))
+        return _done(OSError("broker gone"))
+
+    outbox.transmit = transmit
+    async with stream.edits.test_context() as agent:
+        await agent.put(_envelope(claim_dict()), key=b"patient")
+        deadline = asyncio.get_running_loop().time() + 10
+        while not stopped:
+            assert asyncio.get_running_loop().time() < deadline
+            await asyncio.sleep(0.01)
+    [reason] = stopped
+    assert isinstance(reason, DeliveryFailed) and "broker gone" in str(reason)
+    assert len(stream.sent) == outbox.attempts  # sent, then sent again twice
+
+
+async def test_outbox_sends_again_what_failed_and_then_succeeds():
+    attempts = []
+
+    async def transmit(topic, key, value):
+        attempts.append(key)
+        fail = key == b"b" and attempts.count(b"b") == 1
+        return _done(OSError("leader moved") if fail else None)
+
+    outbox = Outbox(names={"clean": "c", "risk": "r"}, transmit=transmit, backoff=0.0)
+    await outbox.send("clean", key=b"a", value=b"1")
+    await outbox.send("risk", key=b"b", value=b"2")
+    await outbox.delivered()
+    assert attempts == [b"a", b"b", b"b"]
+    assert outbox.pending == []
+
+
+async def test_outbox_gives_up_after_its_attempts():
+    async def transmit(topic, key, value):
+        return _done(OSError("no leader"))
+
+    outbox = Outbox(names={"clean": "c"}, transmit=transmit, attempts=2, backoff=0.0)
+    await outbox.send("clean", key=b"a", value=b"1")
+    with pytest.raises(DeliveryFailed, match="1 outputs not stored after 2 attempts"):
+        await outbox.delivered()
