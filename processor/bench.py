@@ -7,6 +7,8 @@ e2e          through the local broker: N claims at full speed into claims.submit
              latency from the input record's timestamp to the routed output's
 passthrough  a plain aiokafka consume -> produce loop over the same messages and layout,
              no parsing: the Python Kafka client's ceiling here
+faust relay  the worker's two agents, its faust settings and batching, with the scrubbing
+             taken out (processor.stream.relay): the ceiling of faust's stream machinery
 worker       the worker's peak resident memory
 """
 
@@ -15,6 +17,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -92,6 +96,42 @@ async def _passthrough(
         await producer.stop()
         await consumer.stop()
     return moved / (time.perf_counter() - (started or time.perf_counter())) if moved else 0.0
+
+
+def _faust_relay(settings: Settings, bootstrap: str, folder: Path, count: int) -> float:
+    """The messages of full.jsonl moved over two hops by the relay app: claims/s from its
+    first output to its last (the input is all in the topic before the relay starts)."""
+    prefix = f"relay-{uuid.uuid4().hex[:8]}."
+    run = settings.model_copy(update={"kafka_bootstrap": bootstrap, "topic_prefix": prefix})
+    specs = load_topics(run)
+    asyncio.run(apply(run, list(specs.values())))
+    asyncio.run(produce_file(bootstrap, specs["submitted"].name, folder / "full.jsonl"))
+    env = {
+        **os.environ,
+        "CLAIMS_KAFKA_BOOTSTRAP": bootstrap,
+        "CLAIMS_TOPIC_PREFIX": prefix,
+        "CLAIMS_APP_ID": f"relay-{uuid.uuid4().hex[:8]}",
+        "CLAIMS_LOG_LEVEL": "WARNING",
+    }
+    with (folder / "relay.log").open("wb") as log:
+        relay = subprocess.Popen(
+            [sys.executable, "-m", "processor.stream.relay"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            got = asyncio.run(collect(bootstrap, [specs["clean"].name], count, timeout=600))
+        finally:
+            relay.terminate()
+            try:
+                relay.wait(30)
+            except subprocess.TimeoutExpired:
+                relay.kill()
+    stamps = [r.timestamp_ms for r in got.records]
+    if len(stamps) < 2:
+        return 0.0
+    return len(stamps) / max(0.001, (max(stamps) - min(stamps)) / 1000)
 
 
 def _write(messages: list[bytes], folder: Path, name: str) -> Path:
@@ -185,6 +225,9 @@ def bench_kafka(
         asyncio.run(
             produce_file(kafka.bootstrap, pass_specs["submitted"].name, folder / "full.jsonl")
         )
+        out["faust_relay"] = {
+            "claims_per_s": round(_faust_relay(settings, kafka.bootstrap, folder, len(messages)), 1)
+        }
         out["passthrough"] = {
             "claims_per_s": round(
                 asyncio.run(
@@ -224,10 +267,11 @@ def run_bench(
     }
     if kafka:
         result.update(bench_kafka(settings, messages, latency))
-        if result.get("passthrough", {}).get("claims_per_s"):
-            result["e2e"]["vs_passthrough"] = round(
-                result["e2e"]["claims_per_s"] / result["passthrough"]["claims_per_s"], 3
-            )
+        for ceiling in ("passthrough", "faust_relay"):
+            if result.get(ceiling, {}).get("claims_per_s"):
+                result["e2e"][f"vs_{ceiling}"] = round(
+                    result["e2e"]["claims_per_s"] / result[ceiling]["claims_per_s"], 3
+                )
     return result
 
 
@@ -256,6 +300,11 @@ def format_table(result: dict[str, Any]) -> str:
                 "passthrough (aiokafka)",
                 f"{result['passthrough']['claims_per_s']:,.0f} claims/s",
                 f"e2e = {e2e.get('vs_passthrough', 0):.2f} x passthrough",
+            ),
+            (
+                "faust relay (no scrubbing)",
+                f"{result['faust_relay']['claims_per_s']:,.0f} claims/s",
+                f"e2e = {e2e.get('vs_faust_relay', 0):.2f} x relay",
             ),
             ("worker memory", f"{result['worker']['rss_mb']:.0f} MB", "peak resident"),
         ]

@@ -25,12 +25,14 @@ import asyncio
 import logging
 import os
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
+from faust.streams import _current_event  # the context variable behind current_event()
 from faust.web import Request, Response, View
 from prometheus_client import CollectorRegistry
 
@@ -100,10 +102,12 @@ class Outbox:
 
 
 def in_context_of(stream: Any, event: Any) -> None:
-    """Make `event` faust's current event, as its own per-event iteration does: table
-    writes take their changelog partition from it. (`take_events` fills its batch in
-    another task, so the agent's task has no current event of its own.)"""
-    stream._set_current_event(event)
+    """Make `event` the current event of the agent's task, as faust's own per-event
+    iteration does: table writes take their changelog partition from it. (`take_events`
+    fills its batch in another task, so the agent's task has none of its own.) Only the
+    context variable is set: the stream's `current_event` attribute belongs to that other
+    task, which reads it to pair each buffered value with its event."""
+    _current_event.set(weakref.ref(event))
 
 
 def stop_now(exc: BaseException) -> None:
@@ -130,16 +134,9 @@ def _key_text(key: bytes | None) -> str | None:
     return key.decode("utf-8", "replace") if key is not None else None
 
 
-def create_app(
-    settings: Settings,
-    scrubber: Scrubber,
-    specs: dict[Role, TopicSpec],
-    registry: CollectorRegistry | None = None,
-    *,
-    watch_releases: bool = True,
-) -> StreamApp:
-    registry = registry or CollectorRegistry()
-    app = faust.App(
+def faust_app(settings: Settings) -> faust.App:
+    """The faust app as the worker configures it (the bench's relay uses the same)."""
+    return faust.App(
         settings.app_id,
         broker=[f"kafka://{server}" for server in settings.kafka_bootstrap.split(",")],
         store="memory://",
@@ -162,6 +159,18 @@ def create_app(
         processing_guarantee="at_least_once",
         stream_wait_empty=True,
     )
+
+
+def create_app(
+    settings: Settings,
+    scrubber: Scrubber,
+    specs: dict[Role, TopicSpec],
+    registry: CollectorRegistry | None = None,
+    *,
+    watch_releases: bool = True,
+) -> StreamApp:
+    registry = registry or CollectorRegistry()
+    app = faust_app(settings)
     metrics = ClaimMetrics(registry)
     scrubber.stage_timer = metrics.observe_stage
     metrics.loaded(scrubber.codesets.releases(), scrubber.ruleset.version)

@@ -30,6 +30,7 @@ async def stream():
 
     async def transmit(topic, key, value):
         sent.append((topic, key, value))
+        await asyncio.sleep(0)  # as the producer does: other tasks run meanwhile
         return _done()
 
     for outbox in built.outboxes.values():
@@ -189,3 +190,19 @@ async def test_outbox_gives_up_after_its_attempts():
     await outbox.send("clean", key=b"a", value=b"1")
     with pytest.raises(DeliveryFailed, match="1 outputs not stored after 2 attempts"):
         await outbox.delivered()
+
+
+async def test_claims_arriving_while_a_batch_is_handled_each_come_out_once(stream):
+    claims = []
+    for n in range(40):
+        claim = claim_dict(claim_id=f"MANY-{n:03d}")
+        claim["patient"]["member_id"] = f"SYN3{n:08d}"
+        claims.append(claim)
+    async with stream.edits.test_context() as agent:
+        for n, claim in enumerate(claims):
+            await agent.put(_envelope(claim, offset=n), key=b"patient", wait=False)
+        await _until_sent(stream, len(claims))
+        await asyncio.sleep(0.1)  # anything surplus would show
+    routed = [orjson.loads(v)["claim_id"] for _, v in _values(stream, "clean")]
+    routed += [orjson.loads(v)["claim_id"] for _, v in _values(stream, "risk")]
+    assert sorted(routed) == [c["claim_id"] for c in claims]
