@@ -32,16 +32,15 @@ from processor.codesets import load_codesets
 from processor.generate import ClaimGenerator
 from processor.history import InMemoryHistory
 from processor.localrun import LocalKafka, WorkerProcess, collect, free_port, percentile
-from processor.pipeline import Scrubber, Source
+from processor.pipeline import Source
 from processor.produce import produce_file
-from processor.profiles import load_ruleset
+from processor.runtime import build_scrubber
 from processor.settings import Settings
 from processor.topics import apply, load_topics
 
 
 def bench_engine(settings: Settings, messages: list[bytes]) -> dict[str, Any]:
-    codesets = load_codesets(settings.codesets_dir)
-    scrubber = Scrubber(codesets, load_ruleset(settings.profiles_dir))
+    scrubber = build_scrubber(settings)  # as the worker builds it
     history = InMemoryHistory()
     for raw in messages[:200]:  # warm-up
         scrubber.scrub(raw, source=Source("warm", 0, 0)).to_json()

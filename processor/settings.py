@@ -51,7 +51,7 @@ class Settings(BaseSettings):
         500, ge=1, le=100_000, description="claims an agent takes from its stream at most at once"
     )
     batch_wait_ms: int = Field(
-        10,
+        5,
         ge=1,
         le=10_000,
         description="how long an agent waits to fill a batch before it processes what it has",

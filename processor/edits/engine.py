@@ -52,14 +52,16 @@ def run_edits(
 ) -> list[Finding]:
     """Run each stage's edits in order over one claim; `timer(stage, seconds)` observes."""
     findings: list[Finding] = []
+    clock = time.perf_counter
     for stage, edits in stages:
-        started = time.perf_counter()
+        started = clock()
         for active in edits:
+            spec = active.spec
             try:
-                for hit in active.edit.check(ctx, active.spec.parameters):
-                    findings.append(to_finding(active.spec, hit))
+                for hit in active.edit.check(ctx, spec.parameters):
+                    findings.append(to_finding(spec, hit))
             except Exception as exc:
-                raise EditFailed(stage, active.spec.edit_id, exc) from exc
+                raise EditFailed(stage, spec.edit_id, exc) from exc
         if timer is not None:
-            timer(stage, time.perf_counter() - started)
+            timer(stage, clock() - started)
     return findings
