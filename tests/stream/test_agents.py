@@ -206,3 +206,25 @@ async def test_claims_arriving_while_a_batch_is_handled_each_come_out_once(strea
     routed = [orjson.loads(v)["claim_id"] for _, v in _values(stream, "clean")]
     routed += [orjson.loads(v)["claim_id"] for _, v in _values(stream, "risk")]
     assert sorted(routed) == [c["claim_id"] for c in claims]
+
+
+async def test_a_send_still_in_flight_when_a_batch_is_delivered_waits_with_the_next():
+    gate = asyncio.get_running_loop().create_future()
+    b_handed_over = asyncio.Event()
+
+    async def transmit(topic, key, value):
+        if key == b"b":
+            await b_handed_over.wait()  # the producer is still taking `b`
+        return gate if key == b"a" else _done()
+
+    outbox = Outbox(names={"clean": "c"}, transmit=transmit, backoff=0.0)
+    await outbox.send("clean", key=b"a", value=b"1")
+    late = asyncio.create_task(outbox.send("clean", key=b"b", value=b"2"))
+    await asyncio.sleep(0)
+    delivering = asyncio.create_task(outbox.delivered())  # the batch of `a`
+    await asyncio.sleep(0)
+    b_handed_over.set()
+    await late
+    gate.set_result(None)
+    await delivering
+    assert [message[1] for _, message in outbox.pending] == [b"b"]
