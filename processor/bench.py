@@ -31,7 +31,14 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from processor.codesets import load_codesets
 from processor.generate import ClaimGenerator
 from processor.history import InMemoryHistory
-from processor.localrun import LocalKafka, WorkerProcess, collect, free_port, percentile
+from processor.localrun import (
+    LocalKafka,
+    Output,
+    WorkerProcess,
+    collect,
+    free_port,
+    percentile,
+)
 from processor.pipeline import Source
 from processor.produce import produce_file
 from processor.runtime import build_scrubber
@@ -100,6 +107,14 @@ async def _passthrough(
 def _faust_relay(settings: Settings, bootstrap: str, folder: Path, count: int) -> float:
     """The messages of full.jsonl moved over two hops by the relay app: claims/s from its
     first output to its last (the input is all in the topic before the relay starts)."""
+    stamps = [r.timestamp_ms for r in relay_outputs(settings, bootstrap, folder, count)]
+    if len(stamps) < 2:
+        return 0.0
+    return len(stamps) / max(0.001, (max(stamps) - min(stamps)) / 1000)
+
+
+def relay_outputs(settings: Settings, bootstrap: str, folder: Path, count: int) -> list[Output]:
+    """Run the relay over the messages of `folder`/full.jsonl; what reached claims.clean."""
     prefix = f"relay-{uuid.uuid4().hex[:8]}."
     run = settings.model_copy(update={"kafka_bootstrap": bootstrap, "topic_prefix": prefix})
     specs = load_topics(run)
@@ -127,10 +142,7 @@ def _faust_relay(settings: Settings, bootstrap: str, folder: Path, count: int) -
                 relay.wait(30)
             except subprocess.TimeoutExpired:
                 relay.kill()
-    stamps = [r.timestamp_ms for r in got.records]
-    if len(stamps) < 2:
-        return 0.0
-    return len(stamps) / max(0.001, (max(stamps) - min(stamps)) / 1000)
+    return got.records
 
 
 def _write(messages: list[bytes], folder: Path, name: str) -> Path:
