@@ -267,7 +267,10 @@ def check_add_on(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
             continue
         same_day = [x for x in ctx.lines if x is not line and x.service_date == line.service_date]
         codes = {x.procedure_code for x in same_day}
-        if add_on.primaries and codes & set(add_on.primaries):
+        # The enrichment shows at most 50 primaries; judge by the code sets' whole list.
+        full = ctx.codesets.add_on(line.procedure_code, line.service_date).value
+        primaries = full.primaries if full is not None else tuple(add_on.primaries)
+        if primaries and codes.intersection(primaries):
             continue
         if add_on.any_primary or add_on.edit_type in (2, 3):
             # Any primary will do, but some primary must be there: a line that is not
@@ -276,7 +279,7 @@ def check_add_on(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
                 continue
             needed = "primary procedure"
         else:
-            shown = ", ".join(add_on.primaries[:8]) + (" ..." if len(add_on.primaries) > 8 else "")
+            shown = ", ".join(primaries[:8]) + (" ..." if len(primaries) > 8 else "")
             needed = f"listed primary ({shown})"
         yield Hit(
             line.line_number,
@@ -289,7 +292,7 @@ def check_add_on(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
             },
             {
                 "edit_type": add_on.edit_type,
-                "primaries": list(add_on.primaries[:20]),
+                "primaries": list(primaries[:20]),
                 "release": line.enrichment.releases.get("add_on"),
             },
         )

@@ -348,6 +348,12 @@ CASES = [
     ("ADDON-PRIMARY", "99292 with 99291", claim(line("99291"), line("99292")), 0),
     ("ADDON-PRIMARY", "ncci_addon_codes: 0054T type 2 (CCCCC): alone", claim(line("0054T")), 1),
     ("ADDON-PRIMARY", "0054T with a primary procedure", claim(line("20610"), line("0054T")), 0),
+    (
+        "ADDON-PRIMARY",
+        "ncci_addon_codes: 37252 lists 200 primaries; 36223 is past the 50 the enrichment shows",
+        claim(line("36223"), line("37252")),
+        0,
+    ),
     # -- drugs, supplies, DME -----------------------------------------------------------------
     (
         "NDC-REQUIRED",
