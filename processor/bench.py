@@ -43,7 +43,7 @@ from processor.pipeline import Source
 from processor.produce import produce_file
 from processor.runtime import build_scrubber
 from processor.settings import Settings
-from processor.topics import apply, load_topics
+from processor.topics import Role, apply, load_topics
 
 
 def bench_engine(settings: Settings, messages: list[bytes]) -> dict[str, Any]:
@@ -113,20 +113,30 @@ def _faust_relay(settings: Settings, bootstrap: str, folder: Path, count: int) -
     return len(stamps) / max(0.001, (max(stamps) - min(stamps)) / 1000)
 
 
-def relay_outputs(settings: Settings, bootstrap: str, folder: Path, count: int) -> list[Output]:
-    """Run the relay over the messages of `folder`/full.jsonl; what reached claims.clean."""
-    prefix = f"relay-{uuid.uuid4().hex[:8]}."
+def _fresh_topics(settings: Settings, bootstrap: str, name: str) -> tuple[str, dict[Role, Any]]:
+    """The topic map under a new prefix, created on the broker: (prefix, specs)."""
+    prefix = f"{name}-{uuid.uuid4().hex[:8]}."
     run = settings.model_copy(update={"kafka_bootstrap": bootstrap, "topic_prefix": prefix})
     specs = load_topics(run)
     asyncio.run(apply(run, list(specs.values())))
-    asyncio.run(produce_file(bootstrap, specs["submitted"].name, folder / "full.jsonl"))
-    env = {
-        **os.environ,
+    return prefix, specs
+
+
+def _app_env(bootstrap: str, prefix: str, name: str) -> dict[str, str]:
+    """The CLAIMS_* settings of a faust app of the bench (worker or relay)."""
+    return {
         "CLAIMS_KAFKA_BOOTSTRAP": bootstrap,
         "CLAIMS_TOPIC_PREFIX": prefix,
-        "CLAIMS_APP_ID": f"relay-{uuid.uuid4().hex[:8]}",
+        "CLAIMS_APP_ID": f"{name}-{uuid.uuid4().hex[:8]}",
         "CLAIMS_LOG_LEVEL": "WARNING",
     }
+
+
+def relay_outputs(settings: Settings, bootstrap: str, folder: Path, count: int) -> list[Output]:
+    """Run the relay over the messages of `folder`/full.jsonl; what reached claims.clean."""
+    prefix, specs = _fresh_topics(settings, bootstrap, "relay")
+    asyncio.run(produce_file(bootstrap, specs["submitted"].name, folder / "full.jsonl"))
+    env = {**os.environ, **_app_env(bootstrap, prefix, "relay")}
     with (folder / "relay.log").open("wb") as log:
         relay = subprocess.Popen(
             [sys.executable, "-m", "processor.stream.relay"],
@@ -159,19 +169,8 @@ def bench_kafka(
     kafka.start()
     try:
         out: dict[str, Any] = {"kafka_ready_s": round(kafka.started_in, 1)}
-        prefix = f"bench-{uuid.uuid4().hex[:8]}."
-        run = settings.model_copy(
-            update={"kafka_bootstrap": kafka.bootstrap, "topic_prefix": prefix}
-        )
-        specs = load_topics(run)
-        asyncio.run(apply(run, list(specs.values())))
-        env = {
-            "CLAIMS_KAFKA_BOOTSTRAP": kafka.bootstrap,
-            "CLAIMS_TOPIC_PREFIX": prefix,
-            "CLAIMS_APP_ID": f"bench-{uuid.uuid4().hex[:8]}",
-            "CLAIMS_WEB_PORT": str(free_port()),
-            "CLAIMS_LOG_LEVEL": "WARNING",
-        }
+        prefix, specs = _fresh_topics(settings, kafka.bootstrap, "bench")
+        env = {**_app_env(kafka.bootstrap, prefix, "bench"), "CLAIMS_WEB_PORT": str(free_port())}
         if settings.codesets_dir:
             env["CLAIMS_CODESETS_DIR"] = str(settings.codesets_dir)
         worker = WorkerProcess(env, folder / "worker.log")
@@ -227,18 +226,10 @@ def bench_kafka(
         finally:
             worker.stop()
         # The client's ceiling: the same messages and topic layout, no parsing.
-        pass_prefix = f"pass-{uuid.uuid4().hex[:8]}."
-        pass_run = settings.model_copy(
-            update={"kafka_bootstrap": kafka.bootstrap, "topic_prefix": pass_prefix}
-        )
-        pass_specs = load_topics(pass_run)
-        asyncio.run(apply(pass_run, list(pass_specs.values())))
+        _, pass_specs = _fresh_topics(settings, kafka.bootstrap, "pass")
         asyncio.run(
             produce_file(kafka.bootstrap, pass_specs["submitted"].name, folder / "full.jsonl")
         )
-        out["faust_relay"] = {
-            "claims_per_s": round(_faust_relay(settings, kafka.bootstrap, folder, len(messages)), 1)
-        }
         out["passthrough"] = {
             "claims_per_s": round(
                 asyncio.run(
@@ -252,6 +243,10 @@ def bench_kafka(
                 ),
                 1,
             )
+        }
+        # faust's ceiling: the worker's agents and settings without the scrubbing.
+        out["faust_relay"] = {
+            "claims_per_s": round(_faust_relay(settings, kafka.bootstrap, folder, len(messages)), 1)
         }
         return out
     finally:

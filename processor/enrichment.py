@@ -2,16 +2,15 @@
 
 The answer depends only on the code, the releases in force on the date (`Day.key`), which
 MUE table applies and the line's NDC, so it is worked out once per combination and kept
-with the code sets (together with its JSON, written once): a claim line costs a dict
-lookup. Enrichments are frozen because they are shared between claims.
+with the code sets (its JSON is written once too, see `LineEnrichment.json_fragment`): a
+claim line costs a dict lookup. Enrichments are frozen because they are shared between
+claims.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, NamedTuple
-
-import orjson
+from typing import Any
 
 from processor.codes import code_system
 from processor.codesets import CodeSets, ProcedureCode, ReleaseInfo
@@ -55,32 +54,20 @@ def _status(entry: ProcedureCode | None, on: date) -> CodeStatusValue:
     return entry.status_on(on) if entry is not None else "unknown"
 
 
-class Enrichment(NamedTuple):
-    value: LineEnrichment
-    json: orjson.Fragment  # value.model_dump(mode="json"), serialised once
-
-
 def enrich_line(line: ServiceLine, codesets: CodeSets, *, dme_supplier: bool) -> LineEnrichment:
-    return enrichment_for(line, codesets, dme_supplier).value
-
-
-def enrichment_for(line: ServiceLine, codesets: CodeSets, dme_supplier: bool) -> Enrichment:
-    """The line's enrichment, from the code sets' memo when this code, release combination,
-    MUE table and NDC were seen before."""
+    """The line's enrichment, worked out once per code, release combination, MUE table and
+    NDC (the code sets' memo) and shared by every line that has them."""
     drug = line.drug
-    key = (
-        "enrichment",
-        line.procedure_code,
-        codesets.day(line.service_date).key,
-        dme_supplier,
-        drug.ndc if drug is not None else None,
+    return codesets.memoised(
+        (
+            "enrichment",
+            line.procedure_code,
+            codesets.day(line.service_date).key,
+            dme_supplier,
+            drug.ndc if drug is not None else None,
+        ),
+        lambda: compute_enrichment(line, codesets, dme_supplier=dme_supplier),
     )
-    found: Enrichment | None = codesets.memo.get(key)
-    if found is None:
-        value = compute_enrichment(line, codesets, dme_supplier=dme_supplier)
-        found = Enrichment(value, orjson.Fragment(value.__pydantic_serializer__.to_json(value)))
-        codesets.remember(key, found)
-    return found
 
 
 def compute_enrichment(
@@ -201,7 +188,7 @@ def enrich_claim(claim: Claim, codesets: CodeSets) -> EnrichedClaim:
     lines = []
     for line in claim.lines:
         values = dict(line.__dict__)
-        values["enrichment"] = enrichment_for(line, codesets, dme_supplier).value
+        values["enrichment"] = enrich_line(line, codesets, dme_supplier=dme_supplier)
         lines.append(
             construct(
                 EnrichedLine,

@@ -134,14 +134,9 @@ class Scrubber:
             if extra and "enrichment" in extra:
                 del extra["enrichment"]
                 line.model_fields_set.discard("enrichment")
-        return EnrichedEnvelope.model_construct(
-            claim=self.enrich(read.claim),
-            content_digest=read.content_digest,
-            received_key=read.received_key,
-            source=read.source,
-            input_timestamp_ms=read.input_timestamp_ms,
-            original=read.original,
-        )
+        values = dict(read.__dict__)
+        values["claim"] = self.enrich(read.claim)
+        return construct(EnrichedEnvelope, values)
 
     def evaluate(
         self,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any, TypeVar, cast
@@ -37,6 +37,7 @@ T = TypeVar("T")
 _MAX_DAYS = 20_000
 # Derived per-code facts kept in `CodeSets.memo`: codes in use times release combinations.
 _MAX_MEMO = 500_000
+_MISSING = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +51,6 @@ class Day:
     releases: dict[CodeSetKind, CodeSetRelease]
     key: int
     stale: dict[str, ReleaseInfo]  # kinds whose release in force was published for earlier
-    versions: dict[str, str]  # release id in force by kind
 
 
 class CodeSets:
@@ -77,13 +77,18 @@ class CodeSets:
         self._days: dict[date, Day] = {}
         self._day_keys: dict[tuple[int, ...], int] = {}
         self._versions: dict[tuple[date, ...], dict[str, str]] = {}
-        self.memo: dict[Any, Any] = {}  # per-code facts derived by callers, by (…, Day.key)
+        self.memo: dict[Hashable, Any] = {}  # see `memoised`
 
-    def remember(self, key: Any, value: Any) -> None:
-        """Keep a derived fact in `memo` (bounded: past the limit it starts over)."""
-        if len(self.memo) >= _MAX_MEMO:
-            self.memo.clear()
-        self.memo[key] = value
+    def memoised(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """A fact derived from these code sets alone, worked out by `compute` the first time
+        `key` is asked for and kept (bounded: past the limit the memo starts over). The key
+        must name everything the fact depends on: a code, a `Day.key`, a release."""
+        found = self.memo.get(key, _MISSING)
+        if found is _MISSING:
+            if len(self.memo) >= _MAX_MEMO:
+                self.memo.clear()
+            found = self.memo[key] = compute()
+        return cast(T, found)
 
     # -- dates ------------------------------------------------------------------------------
     def day(self, on: date) -> Day:
@@ -106,10 +111,9 @@ class CodeSets:
                 stale[kind] = release.info
         identity = tuple(id(r) for r in releases.values())
         key = self._day_keys.setdefault(identity, len(self._day_keys))
-        versions: dict[str, str] = {kind: r.info.release_id for kind, r in releases.items()}
         if len(self._days) >= _MAX_DAYS:
             self._days.clear()
-        day = self._days[on] = Day(on, releases, key, stale, versions)
+        day = self._days[on] = Day(on, releases, key, stale)
         return day
 
     # -- releases -------------------------------------------------------------------------
@@ -159,7 +163,7 @@ class CodeSets:
         return items[-1].info if items else None
 
     def _lookup(self, kind: CodeSetKind, key: str, on: date, _t: type[T]) -> Lookup[T]:
-        release = self.day(on).releases.get(kind)
+        release = self.release_for(kind, on)
         if release is None:
             return Lookup(None, None)
         return Lookup(cast("T | None", release.entries.get(key)), release.info)
@@ -210,14 +214,13 @@ class CodeSets:
     def ptp(self, column1: str, column2: str, on: date) -> Lookup[PtpEdit]:
         """The PTP edit for the pair in force on `on`: of the rows for the pair, the one
         not deleted by that date whose deletion is nearest (an active row last)."""
-        release = self.day(on).releases.get("ncci_ptp")
+        release = self.release_for("ncci_ptp", on)
         if release is None:
             return Lookup(None, None)
-        key = ("ptp rows", id(release), column1, column2)
-        rows = self.memo.get(key)
-        if rows is None:
-            rows = release.entries.rows(column1, column2)  # a bisect over 2.5 million keys
-            self.remember(key, rows)
+        rows = self.memoised(  # a bisect over 2.5 million keys, once per release and pair
+            ("ptp rows", id(release), column1, column2),
+            lambda: release.entries.rows(column1, column2),
+        )
         best: PtpEdit | None = None
         for edit in rows:
             if not edit.active_on(on):
@@ -236,18 +239,15 @@ class CodeSets:
         found = self._versions.get(unique)
         if found is not None:
             return dict(found)
-        if len(unique) == 1:
-            versions = dict(self.day(unique[0]).versions)
-        else:
-            versions = {}
-            for kind in self._releases:
-                ids: list[str] = []
-                for on in unique:
-                    release = self.day(on).releases.get(kind)
-                    if release is not None and release.info.release_id not in ids:
-                        ids.append(release.info.release_id)
-                if ids:
-                    versions[kind] = "+".join(ids)
+        versions: dict[str, str] = {}
+        for kind in self._releases:
+            ids: list[str] = []
+            for on in unique:
+                release = self.release_for(kind, on)
+                if release is not None and release.info.release_id not in ids:
+                    ids.append(release.info.release_id)
+            if ids:
+                versions[kind] = "+".join(ids)
         if len(self._versions) >= _MAX_DAYS:
             self._versions.clear()
         self._versions[unique] = versions

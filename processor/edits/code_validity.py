@@ -31,27 +31,18 @@ _WATCHED: tuple[CodeSetKind, ...] = ("hcpcs", "icd10cm", "ncci_ptp", "mue_practi
     "build/publish) and scrub the claim again",
 )
 def check_stale(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
-    dates = {line.service_date for line in ctx.lines}
-    key = ("stale hit", *sorted(dates))
-    hits = ctx.codesets.memo.get(key)
-    if hits is None:
-        hits = tuple(_stale(ctx, dates))  # the same for every claim with these dates
-        ctx.codesets.remember(key, hits)
-    return iter(hits)
+    dates = tuple(sorted({line.service_date for line in ctx.lines}))
+    # The same for every claim with these dates of service.
+    return iter(ctx.codesets.memoised(("stale hit", dates), lambda: tuple(_stale(ctx, dates))))
 
 
-def _stale(ctx: ClaimContext, dates: set[date]) -> Iterator[Hit]:
+def _stale(ctx: ClaimContext, dates: tuple[date, ...]) -> Iterator[Hit]:
     stale = {}
-    for on in sorted(dates) if len(dates) > 1 else dates:
-        found = ctx.codesets.day(on).stale
-        if not found:
-            continue
-        for kind in _WATCHED:
-            info = found.get(kind)
-            if info is not None:
-                stale[kind] = (info.release_id, info.nominal_end())
+    for on in dates:
+        for kind, info in ctx.codesets.stale_on(_WATCHED, on).items():
+            stale[kind] = (info.release_id, info.nominal_end())
     if stale:
-        latest = max(dates)
+        latest = dates[-1]
         yield Hit(
             line_number=None,
             values={

@@ -16,9 +16,10 @@ from processor.models import EnrichedLine
 
 def _claims_to_leave_out(ctx: ClaimContext) -> set[str] | None:
     """The earlier claims a line must not be compared with: this claim itself and the claim
-    a replacement corrects. None for a void, which bills nothing to compare."""
+    a replacement corrects. None when there is nothing to compare: the patient's first
+    claim, or a void, which bills nothing."""
     claim = ctx.claim
-    if claim.frequency_code == "8":
+    if not ctx.history.claims or claim.frequency_code == "8":
         return None
     corrected = (
         {claim.original_claim_id}
@@ -69,8 +70,6 @@ def check_duplicate_claim(ctx: ClaimContext, params: Mapping[str, Any]) -> Itera
     "with the times in the notes",
 )
 def check_duplicate_service(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
-    if not ctx.history.claims:
-        return  # the patient's first claim
     excluded = _claims_to_leave_out(ctx)
     if excluded is None:
         return
@@ -124,8 +123,6 @@ def check_duplicate_service(ctx: ClaimContext, params: Mapping[str, Any]) -> Ite
     "or correct the earlier claim with a replacement",
 )
 def check_ptp_across_claims(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
-    if not ctx.history.claims:
-        return  # the patient's first claim
     excluded = _claims_to_leave_out(ctx)
     if excluded is None:
         return
@@ -185,8 +182,6 @@ def check_ptp_across_claims(ctx: ClaimContext, params: Mapping[str, Any]) -> Ite
     fix="Check that the units on {dos} were not billed twice; the payer sums them over claims",
 )
 def check_mue_across_claims(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
-    if not ctx.history.claims:
-        return  # the patient's first claim
     excluded = _claims_to_leave_out(ctx)
     if excluded is None:
         return

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from functools import lru_cache
+from datetime import date
+from functools import lru_cache, partial
 from typing import Any
 
+from processor.codesets import CodeSets
 from processor.edits.base import ClaimContext, Hit, edit
 from processor.models import EnrichedLine
 
@@ -65,22 +67,24 @@ def check_unknown_modifier(ctx: ClaimContext, params: Mapping[str, Any]) -> Iter
         for modifier in line.modifiers:
             if len(modifier) != 2 or (ambulance and is_ambulance_origin_destination(modifier)):
                 continue  # MOD-FORMAT judges the shape
-            key = ("modifier unknown", modifier, day.key)
-            unknown = codesets.memo.get(key)
-            if unknown is None:
-                listed = codesets.modifier(modifier, line.service_date)
-                level2 = codesets.hcpcs_modifier(modifier, line.service_date)
-                # Unknown: some modifier list covers the date and neither lists it.
-                unknown = (listed.release is not None or level2.release is not None) and (
-                    listed.value is None and level2.value is None
-                )
-                codesets.remember(key, unknown)
+            unknown = codesets.memoised(
+                ("modifier unknown", modifier, day.key),
+                partial(_unknown_modifier, codesets, modifier, line.service_date),
+            )
             if unknown:
                 yield Hit(
                     line.line_number,
                     {"line": line.line_number, "modifier": modifier, "dos": line.service_date},
                     {"modifier": modifier},
                 )
+
+
+def _unknown_modifier(codesets: CodeSets, modifier: str, on: date) -> bool:
+    """Some modifier list covers the date and neither the CPT nor the Level II list has it."""
+    listed = codesets.modifier(modifier, on)
+    level2 = codesets.hcpcs_modifier(modifier, on)
+    covered = listed.release is not None or level2.release is not None
+    return covered and listed.value is None and level2.value is None
 
 
 @edit(

@@ -9,13 +9,21 @@ from processor.models.claim import Claim
 from processor.models.outputs import EnrichedClaim, SourcePosition, claim_document, dumps
 
 
-class EnrichedEnvelope(BaseModel):
-    claim: EnrichedClaim
+class ClaimEnvelope(BaseModel):
+    """An envelope as the edit agent reads it back: the claim is validated as a claim (its
+    lines' `enrichment` arrives as an extra field, which the reader drops: the edit agent
+    takes enrichment from its own code sets, the ones its edits consult)."""
+
+    claim: Claim
     content_digest: str  # sha256 of the input message bytes (event_id input)
     received_key: str | None
     source: SourcePosition  # where the claim was read from (claims.submitted)
     input_timestamp_ms: int | None  # the input record's timestamp, for end-to-end latency
     original: str  # the input message bytes, base64, for a dead letter if a stage fails
+
+
+class EnrichedEnvelope(ClaimEnvelope):
+    claim: EnrichedClaim
 
     def to_json(self) -> bytes:
         """The same document as `model_dump_json()`, each enrichment serialised once."""
@@ -29,16 +37,3 @@ class EnrichedEnvelope(BaseModel):
                 "original": self.original,
             }
         )
-
-
-class ClaimEnvelope(BaseModel):
-    """An envelope read back for the edits: the claim is validated as a claim (its lines'
-    `enrichment` arrives as an extra field, which the reader drops: the edit agent takes
-    enrichment from its own code sets, the ones its edits consult)."""
-
-    claim: Claim
-    content_digest: str
-    received_key: str | None
-    source: SourcePosition
-    input_timestamp_ms: int | None
-    original: str

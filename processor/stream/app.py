@@ -26,7 +26,7 @@ import logging
 import os
 import time
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,6 +108,28 @@ def in_context_of(stream: Any, event: Any) -> None:
     context variable is set: the stream's `current_event` attribute belongs to that other
     task, which reads it to pair each buffered value with its event."""
     _current_event.set(weakref.ref(event))
+
+
+async def in_batches(
+    stream: Any,
+    settings: Settings,
+    outbox: Outbox,
+    handle: Callable[[Any], Awaitable[None]],
+    on_undeliverable: Callable[[BaseException], None],
+) -> AsyncIterator[None]:
+    """Take the stream in batches (`take_events`), handle each event as the current one,
+    and wait until the outbox's deliveries are stored before the batch is handed back (and
+    faust acknowledges its inputs). Yields once per batch handled, for per-batch work."""
+    async for batch in stream.take_events(settings.batch_max, within=settings.batch_wait_ms / 1000):
+        for event in batch:
+            in_context_of(stream, event)
+            await handle(event)
+        try:
+            await outbox.delivered()
+        except Exception as exc:  # not known to be stored: the batch must be read again
+            on_undeliverable(exc)
+            raise
+        yield
 
 
 def stop_now(exc: BaseException) -> None:
@@ -229,7 +251,6 @@ def create_app(
     # One outbox per agent: each waits for its own batch's deliveries only.
     names = {role: spec.name for role, spec in specs.items()}
     outboxes = {agent: Outbox(names=names, transmit=transmit) for agent in ("intake", "edits")}
-    wait = settings.batch_wait_ms / 1000
 
     async def dead_letter(letter: DeadLetter, key: bytes | None, agent: str) -> None:
         await outboxes[agent].send("dlq", key=key, value=letter.to_json())
@@ -244,13 +265,8 @@ def create_app(
             agent,
         )
 
-    async def delivered(agent: str) -> None:
-        """Every output of the batch stored, before faust acknowledges the batch."""
-        try:
-            await outboxes[agent].delivered()
-        except Exception as exc:  # not known to be stored: the batch must be read again
-            built.on_undeliverable(exc)
-            raise
+    def undeliverable(exc: BaseException) -> None:
+        built.on_undeliverable(exc)  # looked up when it happens: tests replace it
 
     async def intake_one(event: Any) -> None:
         message = event.message
@@ -277,7 +293,9 @@ def create_app(
                 "enriched", key=outcome.claim.patient_key.encode(), value=outcome.to_json()
             )
 
-    async def edits_one(event: Any, routed: list[ScrubResult]) -> None:
+    routed: list[ScrubResult] = []  # by the edit agent, counted once per batch
+
+    async def edits_one(event: Any) -> None:
         message = event.message
         outcome: ScrubResult | DeadLetter
         envelope: EnrichedEnvelope | None = None
@@ -309,22 +327,15 @@ def create_app(
     @app.agent(topics["submitted"], concurrency=1)
     async def intake(stream: Any) -> None:
         await codesets_ready()
-        async for batch in stream.take_events(settings.batch_max, within=wait):
-            for event in batch:
-                in_context_of(stream, event)
-                await intake_one(event)
-            await delivered("intake")
+        async for _ in in_batches(stream, settings, outboxes["intake"], intake_one, undeliverable):
+            pass
 
     @app.agent(topics["enriched"], concurrency=1)
     async def edits(stream: Any) -> None:
         await codesets_ready()
-        async for batch in stream.take_events(settings.batch_max, within=wait):
-            routed: list[ScrubResult] = []
-            for event in batch:
-                in_context_of(stream, event)  # the history table's changelog follows it
-                await edits_one(event, routed)
-            await delivered("edits")
+        async for _ in in_batches(stream, settings, outboxes["edits"], edits_one, undeliverable):
             metrics.results(routed)
+            routed.clear()
 
     def is_ready() -> tuple[bool, dict[str, Any]]:
         assigned = len(app.consumer.assignment()) if app.consumer is not None else 0

@@ -80,7 +80,7 @@ class ClaimMetrics:
             ["kind", "release_id"],
             registry=registry,
         )
-        self._children: dict[tuple[str, ...], Any] = {}
+        self._children: dict[tuple[int | str, ...], Any] = {}
         self.ruleset_info = Gauge(
             "claims_ruleset_info", "The rule set in use", ["version"], registry=registry
         )
@@ -89,13 +89,9 @@ class ClaimMetrics:
             "1 when partitions are assigned and code sets loaded",
             registry=registry,
         )
-        self._stage_children: dict[str, object] = {}
 
     def observe_stage(self, stage: str, seconds: float) -> None:
-        child = self._stage_children.get(stage)
-        if child is None:
-            child = self._stage_children[stage] = self.stage_seconds.labels(stage=stage)
-        child.observe(seconds)  # type: ignore[attr-defined]
+        self._child(self.stage_seconds, stage).observe(seconds)
 
     def loaded(self, releases: Iterable[ReleaseInfo], ruleset_version: str) -> None:
         for info in releases:
@@ -103,9 +99,6 @@ class ClaimMetrics:
                 info.kind, info.release_id, info.effective_start.isoformat()
             ).set(1)
         self.ruleset_info.labels(ruleset_version).set(1)
-
-    def result(self, result: ScrubResult) -> None:
-        self.results([result])
 
     def results(self, results: Iterable[ScrubResult]) -> None:
         """Count a batch of routed claims: one increment per label set, not per claim."""
@@ -117,14 +110,15 @@ class ClaimMetrics:
             findings.update((f.edit_id, f.disposition) for f in result.findings)
             used.update(result.codeset_versions.items())
         for labels, count in routed.items():
-            self._child(self.routed, labels).inc(count)
+            self._child(self.routed, *labels).inc(count)
         for labels, count in findings.items():
-            self._child(self.findings, labels).inc(count)
+            self._child(self.findings, *labels).inc(count)
         for labels, count in used.items():
-            self._child(self.release_used, labels).inc(count)
+            self._child(self.release_used, *labels).inc(count)
 
-    def _child(self, metric: Counter, labels: tuple[str, str]) -> Any:
-        key = (metric._name, *labels)
+    def _child(self, metric: Counter | Histogram, *labels: str) -> Any:
+        """The metric's child for these label values, looked up once (`labels()` is slow)."""
+        key: tuple[int | str, ...] = (id(metric), *labels)
         child = self._children.get(key)
         if child is None:
             child = self._children[key] = metric.labels(*labels)

@@ -14,7 +14,7 @@ from typing import Any
 import faust
 
 from processor.settings import Settings, load_settings
-from processor.stream.app import Outbox, faust_app, in_context_of, stop_now
+from processor.stream.app import Outbox, faust_app, in_batches, stop_now
 from processor.topics import Role, TopicSpec, load_topics
 
 
@@ -38,17 +38,12 @@ def create_relay(settings: Settings, specs: dict[Role, TopicSpec]) -> faust.App:
     def relay(source: Role, target: Role) -> None:
         outbox = Outbox(names=names, transmit=transmit)
 
+        async def forward(event: Any) -> None:
+            await outbox.send(target, key=event.message.key, value=event.value)
+
         async def move(stream: Any) -> None:
-            async for batch in stream.take_events(
-                settings.batch_max, within=settings.batch_wait_ms / 1000
-            ):
-                for event in batch:
-                    in_context_of(stream, event)
-                    await outbox.send(target, key=event.message.key, value=event.value)
-                try:
-                    await outbox.delivered()
-                except Exception as exc:
-                    stop_now(exc)
+            async for _ in in_batches(stream, settings, outbox, forward, stop_now):
+                pass
 
         app.agent(topic(source), name=f"relay-{source}", concurrency=1)(move)
 
