@@ -119,12 +119,16 @@ async def in_batches(
 ) -> AsyncIterator[None]:
     """Take the stream in batches (`take_events`), handle each event as the current one,
     and wait until the outbox's deliveries are stored before the batch is handed back (and
-    faust acknowledges its inputs). Yields once per batch handled, for per-batch work."""
+    faust acknowledges its inputs). Yields once per batch handled, for per-batch work.
+
+    `handle` deals with a claim's own failures (a dead letter). What still escapes it, a send
+    the producer refused, means outputs of the batch are not stored: `take_events` would
+    acknowledge the batch anyway on the way out, so `on_undeliverable` stops first."""
     async for batch in stream.take_events(settings.batch_max, within=settings.batch_wait_ms / 1000):
-        for event in batch:
-            in_context_of(stream, event)
-            await handle(event)
         try:
+            for event in batch:
+                in_context_of(stream, event)
+                await handle(event)
             await outbox.delivered()
         except Exception as exc:  # not known to be stored: the batch must be read again
             on_undeliverable(exc)

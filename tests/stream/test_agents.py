@@ -228,3 +228,23 @@ async def test_a_send_still_in_flight_when_a_batch_is_delivered_waits_with_the_n
     gate.set_result(None)
     await delivering
     assert [message[1] for _, message in outbox.pending] == [b"b"]
+
+
+async def test_a_send_the_producer_refuses_stops_the_worker_before_the_batch_is_acknowledged(
+    stream,
+):
+    stopped = []
+    stream.on_undeliverable = stopped.append
+
+    async def transmit(topic, key, value):
+        raise OSError("message too large")
+
+    stream.outboxes["intake"].transmit = transmit
+    async with stream.intake.test_context() as agent:
+        await agent.put(claim_bytes(), key=b"TEST-0001")
+        deadline = asyncio.get_running_loop().time() + 10
+        while not stopped:
+            assert asyncio.get_running_loop().time() < deadline
+            await asyncio.sleep(0.01)
+    [reason] = stopped
+    assert isinstance(reason, OSError) and "message too large" in str(reason)
