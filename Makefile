@@ -26,7 +26,7 @@ demo: setup
 test: setup
 	$(VENV)/bin/ruff check processor tests ops
 	$(VENV)/bin/mypy
-	$(PY) -m processor.schemas --check
+	$(PY) -m processor.models.schemas --check
 	$(VENV)/bin/pytest -ra
 
 unit: $(STAMP)
@@ -36,7 +36,7 @@ integration: setup
 	$(VENV)/bin/pytest -ra tests/integration
 
 schemas: $(STAMP)
-	$(PY) -m processor.schemas
+	$(PY) -m processor.models.schemas
 
 stop:
 	-pkill -f 'processor worker' || true

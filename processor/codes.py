@@ -25,3 +25,10 @@ def code_system(code: str) -> CodeSystem:
     if CPT_FORMAT.fullmatch(code):
         return _CPT_SYSTEM.get(code[-1], "CPT Level I")
     return "unknown"
+
+
+@lru_cache(maxsize=1 << 16)  # a pure function of a code: kept per code in use
+def in_ranges(code: str, ranges: tuple[tuple[str, str], ...]) -> bool:
+    """Whether the code lies in one of the inclusive (low, high) ranges of codes of its length
+    (procedure codes, or ICD-10-CM categories such as ("O00", "O9A"))."""
+    return any(low <= code <= high and len(code) == len(low) for low, high in ranges)

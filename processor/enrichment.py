@@ -16,7 +16,7 @@ from processor.codes import code_system
 from processor.codesets import CodeSets, ProcedureCode, ReleaseInfo
 from processor.codesets.model import CodeStatusValue
 from processor.models import Claim, EnrichedClaim, EnrichedLine, LineEnrichment, ServiceLine
-from processor.models.build import construct
+from processor.models.construct import construct
 from processor.models.outputs import AddOnFact, DrugFact, Level2Category, MueFact, RbcsFact
 
 # HCPCS Level II sections by first letter (CMS HCPCS Level II coding manual).

@@ -9,10 +9,12 @@ crash or rebalance sees the same history. Retention is bounded by date of servic
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any, Protocol
+
+from processor.models import Claim, ServiceLine
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,3 +165,49 @@ def updated(
             item = replace(item, lines=tuple(x for x in item.lines if x.service_date >= horizon))
         kept[claim_id] = item
     return kept
+
+
+def earlier_claims(
+    store: HistoryStore | None, claim: Claim, where: str
+) -> tuple[dict[str, ClaimRecord], PatientHistory]:
+    """The patient's stored claims, and what the edits may see of them: a redelivery of this
+    claim (same id, read from the same source position) is left out, so that it is judged as
+    its first delivery was and keeps its findings and event_id."""
+    prior = decode(store.get(claim.patient_key)) if store is not None else {}
+    visible = {
+        cid: rec
+        for cid, rec in prior.items()
+        if not (cid == claim.claim_id and rec.source == where)
+    }
+    return prior, PatientHistory(visible)
+
+
+def record_claim(
+    store: HistoryStore,
+    claim: Claim,
+    prior: dict[str, ClaimRecord],
+    where: str,
+    rendering_npi: Callable[[Any], str],
+    retention_days: int,
+) -> None:
+    """Store the patient's history with this claim added after the ones it was judged by."""
+    lines: list[ServiceLine] = claim.lines
+    record = ClaimRecord(
+        claim.claim_id,
+        claim.frequency_code,
+        where,
+        tuple(
+            LineRecord(
+                line.service_date,
+                line.procedure_code,
+                tuple(line.modifiers),
+                str(line.units.normalize()),
+                rendering_npi(line),
+            )
+            for line in lines
+        ),
+    )
+    store.put(
+        claim.patient_key,
+        encode(updated(prior, record, claim.original_claim_id, retention_days)),
+    )

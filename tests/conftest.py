@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from processor.localrun import REPO
+from processor.devtools.local_stack import REPO
 
 RAW = Path(os.environ.get("CLAIMS_CMS_RAW", REPO.parent / "shared" / "codesets" / "raw"))
 
@@ -23,7 +23,7 @@ def raw() -> Path:
 def cms_store(raw, tmp_path_factory):
     """The whole raw folder built once into a store, and the store loaded."""
     from processor.codesets import load_codesets
-    from processor.codesets.build import build_store
+    from processor.codesets.cms.store_builder import build_store
 
     out = tmp_path_factory.mktemp("store")
     report = build_store(raw, out)

@@ -10,8 +10,8 @@ import orjson
 
 from processor.codesets import load_codesets
 from processor.models import Claim
-from processor.pipeline import Scrubber
 from processor.profiles import load_ruleset
+from processor.scrubber import Scrubber
 
 # Processing time fixed so that "now" never moves a test's outcome.
 FIXED_NOW = datetime(2024, 12, 1, 12, 0, tzinfo=UTC)

@@ -4,7 +4,7 @@ import orjson
 import pytest
 
 from processor.cli import main
-from processor.samples import demo_claims
+from processor.devtools.samples import demo_claims
 from tests.factories import claim_bytes, claim_dict
 
 
@@ -81,7 +81,7 @@ def test_settings_lists_every_variable(capsys):
 
 
 def test_produce_to_unreachable_kafka_fails_with_a_message(tmp_path, monkeypatch, capsys):
-    from processor.localrun import free_port
+    from processor.devtools.local_stack import free_port
 
     monkeypatch.setenv("CLAIMS_KAFKA_BOOTSTRAP", f"127.0.0.1:{free_port()}")
     source = _write(tmp_path / "in.jsonl", [claim_bytes()])

@@ -11,14 +11,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from processor.codesets import CodeSets, load_codesets
+from processor.devtools.generator import ClaimGenerator
 from processor.enrichment import compute_enrichment, is_dme_supplier
-from processor.generate import ClaimGenerator
 from processor.history import InMemoryHistory
 from processor.models import DeadLetter, ScrubResult
 from processor.models.envelope import EnrichedEnvelope
-from processor.pipeline import Scrubber, Source
 from processor.profiles import load_ruleset
 from processor.routing import EVENT_NAMESPACE, uuid5_text
+from processor.scrubber import Scrubber, Source
 from tests.factories import FIXED_NOW, claim_dict, parse
 
 DEMO = Path(__file__).parent.parent / "examples" / "demo-claims.jsonl"

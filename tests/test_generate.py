@@ -4,13 +4,13 @@ from collections import Counter
 
 import orjson
 
-from processor.bench import format_table, run_bench
 from processor.cli import main
 from processor.codesets import load_codesets
-from processor.generate import ClaimGenerator
+from processor.devtools.bench import format_table, run_bench
+from processor.devtools.generator import ClaimGenerator
 from processor.history import InMemoryHistory
 from processor.models import Claim
-from processor.pipeline import Source
+from processor.scrubber import Source
 from processor.settings import load_settings
 from tests.factories import sample_scrubber
 

@@ -5,7 +5,7 @@ import pytest
 
 from processor.edits.base import ActiveEdit, Edit
 from processor.models import DeadLetter, ScrubResult
-from processor.pipeline import Scrubber, Source
+from processor.scrubber import Scrubber, Source
 from tests.factories import FIXED_NOW, claim_bytes, claim_dict, sample_scrubber
 
 

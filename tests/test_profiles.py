@@ -1,8 +1,8 @@
 import pytest
 
 from processor.edits import STAGES, load_catalogue
-from processor.pipeline import Scrubber
 from processor.profiles import ProfileError, load_ruleset
+from processor.scrubber import Scrubber
 from tests.factories import FIXED_NOW, claim_bytes, claim_dict, sample_scrubber
 
 

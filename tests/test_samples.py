@@ -1,16 +1,16 @@
+from processor.devtools.local_stack import REPO
+from processor.devtools.samples import demo_claims
 from processor.edits import load_catalogue
 from processor.history import InMemoryHistory
-from processor.localrun import REPO
 from processor.models import DeadLetter
-from processor.pipeline import Source
-from processor.samples import demo_claims
+from processor.scrubber import Source
 from tests.factories import sample_scrubber
 
 
 def test_committed_demo_file_is_the_generator_output():
     committed = (REPO / "examples" / "demo-claims.jsonl").read_bytes().splitlines()
     assert committed == demo_claims(), (
-        "regenerate: python -c 'from processor.samples import "
+        "regenerate: python -c 'from processor.devtools.samples import "
         'write_demo_file; write_demo_file("examples/demo-claims.jsonl")\''
     )
 

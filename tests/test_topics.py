@@ -1,7 +1,7 @@
 import pytest
 
 from processor.settings import load_settings
-from processor.topics import TopicMapError, load_topics
+from processor.stream.topics import TopicMapError, load_topics
 
 
 def test_topic_map_follows_the_spec():
@@ -31,7 +31,7 @@ def _map(tmp_path, text):
 
 
 def test_enriched_must_match_submitted_partitions(tmp_path):
-    from processor.topics import _REPO
+    from processor.stream.topics import _REPO
 
     text = _REPO.read_text().replace(
         'name = "claims.enriched"\nkey = "patient key (payer_id + member_id)"\n'

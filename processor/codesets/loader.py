@@ -160,7 +160,7 @@ _READERS: dict[CodeSetKind, Callable[[dict[str, str]], object]] = {
     "place_of_service": _pos,
     "add_on": _add_on,
     "asp_pricing": _asp,
-}  # the other kinds come from the CMS importers (processor.codesets.importers)
+}  # the other kinds come from the CMS importers (processor.codesets.cms.importers)
 
 
 def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:

@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from processor.codes import in_ranges
 from processor.codesets.model import CodeSetKind
 from processor.edits.base import ClaimContext, Hit, edit
 
@@ -182,7 +183,7 @@ def check_medicare_coverage(ctx: ClaimContext, params: Mapping[str, Any]) -> Ite
             and e.code_system != "HCPCS Level II"
             and not (
                 e.pfs_status in ("X", "E")
-                and any(low <= code <= high for low, high in _PFS_X_E_PAID_ELSEWHERE)
+                and in_ranges(code, _PFS_X_E_PAID_ELSEWHERE)
             )
         ):
             found = (*_PFS_STATUS[e.pfs_status], e.releases.get("pfs"))

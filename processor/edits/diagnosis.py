@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import date
-from functools import lru_cache
 from typing import Any
 
+from processor.codes import in_ranges
 from processor.edits.base import ClaimContext, Hit, edit
 
 
@@ -52,10 +52,8 @@ def _category(code: str) -> str:
     return code.replace(".", "").upper()[:3]
 
 
-@lru_cache(maxsize=1 << 16)  # a pure function of a code: kept per code in use
 def _in(code: str, ranges: tuple[tuple[str, str], ...]) -> bool:
-    category = _category(code)
-    return any(low <= category <= high for low, high in ranges)
+    return in_ranges(_category(code), ranges)
 
 
 @edit(
@@ -162,11 +160,6 @@ _MATERNITY = (("O00", "O9A"),)
 _PERINATAL = (("P00", "P96"), ("Z38", "Z38"))
 
 
-@lru_cache(maxsize=1 << 16)
-def _procedure_in(code: str, ranges: tuple[tuple[str, str], ...]) -> bool:
-    return any(low <= code <= high and len(code) == len(low) for low, high in ranges)
-
-
 @edit(
     "SEX-CONFLICT",
     name="Diagnosis or procedure specific to the other sex",
@@ -204,7 +197,7 @@ def check_sex(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
                 carc="10",
             )
     for line in ctx.lines:
-        if _procedure_in(line.procedure_code, other[1]):
+        if in_ranges(line.procedure_code, other[1]):
             yield Hit(
                 line.line_number,
                 {

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 
 from processor.edits.base import ActiveEdit, ClaimContext, EditSpec, Hit
 from processor.models import Finding
-from processor.models.build import construct
+from processor.models.construct import construct
 
 StageTimer = Callable[[str, float], None]
 StagePlan = Sequence[tuple[str, Sequence[ActiveEdit]]]

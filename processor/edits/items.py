@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from processor.codes import in_ranges
 from processor.edits.base import ClaimContext, Hit, edit
-from processor.edits.modifiers import in_ranges
 from processor.enrichment import normalise_ndc
 from processor.models import EnrichedLine
 

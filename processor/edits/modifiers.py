@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import date
-from functools import lru_cache, partial
+from functools import partial
 from typing import Any
 
+from processor.codes import in_ranges
 from processor.codesets import CodeSets
 from processor.edits.base import ClaimContext, Hit, edit
 from processor.models import EnrichedLine
@@ -29,11 +30,6 @@ CAPPED_RENTAL = "36"
 E_M = (("99202", "99499"),)
 
 
-@lru_cache(maxsize=1 << 16)  # a pure function of a code: kept per code in use
-def in_ranges(code: str, ranges: tuple[tuple[str, str], ...]) -> bool:
-    return any(
-        low <= code <= high and len(code) == len(low) and code[0] == low[0] for low, high in ranges
-    )
 
 
 def is_ambulance_origin_destination(modifier: str) -> bool:

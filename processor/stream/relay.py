@@ -14,29 +14,16 @@ from typing import Any
 import faust
 
 from processor.settings import Settings, load_settings
-from processor.stream.app import Outbox, faust_app, in_batches, stop_now
-from processor.topics import Role, TopicSpec, load_topics
+from processor.stream.delivery import byte_topics, faust_app, in_batches, outbox_for, stop_now
+from processor.stream.topics import Role, TopicSpec, load_topics
 
 
 def create_relay(settings: Settings, specs: dict[Role, TopicSpec]) -> faust.App:
     app = faust_app(settings)
-    names = {role: spec.name for role, spec in specs.items()}
-
-    async def transmit(topic: str, key: bytes | None, value: bytes) -> Any:
-        return await app.producer.send(topic, key, value, None, None, None)
-
-    def topic(role: Role) -> Any:
-        return app.topic(
-            names[role],
-            key_type=bytes,
-            value_type=bytes,
-            key_serializer="raw",
-            value_serializer="raw",
-            partitions=specs[role].partitions,
-        )
+    topics = byte_topics(app, specs, ("submitted", "enriched"))
 
     def relay(source: Role, target: Role) -> None:
-        outbox = Outbox(names=names, transmit=transmit)
+        outbox = outbox_for(app, specs)
 
         async def forward(event: Any) -> None:
             await outbox.send(target, key=event.message.key, value=event.value)
@@ -45,7 +32,7 @@ def create_relay(settings: Settings, specs: dict[Role, TopicSpec]) -> faust.App:
             async for _ in in_batches(stream, settings, outbox, forward, stop_now):
                 pass
 
-        app.agent(topic(source), name=f"relay-{source}", concurrency=1)(move)
+        app.agent(topics[source], name=f"relay-{source}", concurrency=1)(move)
 
     relay("submitted", "enriched")
     relay("enriched", "clean")

@@ -23,7 +23,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from processor.codesets.model import CodeSetRelease
 from processor.codesets.store_files import StoreError, load_release, read_manifest
 from processor.settings import Settings
-from processor.topics import load_topics
+from processor.stream.topics import load_topics
 
 log = logging.getLogger("processor.codesets")
 

@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 
-from processor.codesets.importers import detect
-from processor.codesets.importers.hcpcs import _read_anweb_txt, _read_anweb_xlsx
+from processor.codesets.cms.importers import detect
+from processor.codesets.cms.importers.hcpcs import _read_anweb_txt, _read_anweb_xlsx
 
 
 def _imported(path):
@@ -305,8 +305,8 @@ def test_enrichment_from_the_real_tables(cms_store):
     force on its date of service (files named in each assertion)."""
     import orjson
 
-    from processor.pipeline import Scrubber
     from processor.profiles import load_ruleset
+    from processor.scrubber import Scrubber
     from tests.factories import claim_dict
 
     _, _, codesets = cms_store

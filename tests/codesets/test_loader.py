@@ -68,7 +68,7 @@ def test_unknown_kind_in_manifest(copy_of_sample):
 
 
 def test_importer_names_the_file_when_its_release_date_is_missing(tmp_path):
-    from processor.codesets.importers import ImportError_, detect
+    from processor.codesets.cms.importers import ImportError_, detect
 
     path = tmp_path / "mue_without_a_date.csv"
     path.write_text(
@@ -83,7 +83,7 @@ def test_importer_names_the_file_when_its_release_date_is_missing(tmp_path):
 
 
 def test_importer_names_file_and_line_of_a_bad_row(tmp_path):
-    from processor.codesets.importers import ImportError_, detect
+    from processor.codesets.cms.importers import ImportError_, detect
 
     path = tmp_path / "mue_2024-07-01.csv"
     path.write_text(

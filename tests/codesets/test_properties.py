@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from processor.codesets.importers.base import parse_date
+from processor.codesets.cms.importers.base import parse_date
 
 RELEASE_DAY = date(2024, 7, 1)  # the 2024 Q3 files' effective date
 

@@ -13,8 +13,8 @@ from typing import Any
 import orjson
 import pytest
 
-from processor.pipeline import Scrubber
 from processor.profiles import load_ruleset
+from processor.scrubber import Scrubber
 from tests.factories import FIXED_NOW
 
 DOS = "2024-10-15"

@@ -8,7 +8,7 @@ import orjson
 
 from processor.cli import main
 from processor.history import InMemoryHistory
-from processor.pipeline import Source
+from processor.scrubber import Source
 from tests.factories import claim_dict, sample_scrubber
 
 

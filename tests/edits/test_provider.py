@@ -1,8 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from processor.edits.provider import npi_is_valid
-from processor.samples import npi_with_check_digit
+from processor.edits.provider import npi_is_valid, npi_with_check_digit
 from tests.factories import claim_dict, findings_of
 
 
@@ -12,6 +11,10 @@ def test_known_valid_and_invalid_npis():
     assert not npi_is_valid("1234567890")
     assert not npi_is_valid("123456789")
     assert not npi_is_valid("12345678A3")
+
+
+def test_check_digit_of_the_cms_example():
+    assert npi_with_check_digit("123456789") == "1234567893"
 
 
 @given(st.text(alphabet="0123456789", min_size=9, max_size=9), st.integers(1, 9))

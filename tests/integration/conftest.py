@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from processor.localrun import LocalKafka, WorkerProcess, free_port
+from processor.devtools.local_stack import LocalKafka, WorkerProcess, free_port, worker_settings
 
 pytestmark = pytest.mark.kafka
 
@@ -41,14 +41,7 @@ def worker_factory(kafka, topic_prefix, tmp_path) -> Iterator[Callable[..., Work
 
     def start(**extra: str) -> WorkerProcess:
         worker = WorkerProcess(
-            settings={
-                "CLAIMS_KAFKA_BOOTSTRAP": kafka,
-                "CLAIMS_TOPIC_PREFIX": topic_prefix,
-                "CLAIMS_APP_ID": app_id,
-                "CLAIMS_WEB_PORT": str(free_port()),
-                "CLAIMS_LOG_LEVEL": "INFO",
-                **extra,
-            },
+            settings=worker_settings(kafka, topic_prefix, app_id, web_port=free_port(), **extra),
             log_path=tmp_path / f"worker-{len(started)}.log",
         )
         started.append(worker)

@@ -8,11 +8,11 @@ import time
 import orjson
 import pytest
 
-from processor.codesets.build import build_store
-from processor.localrun import collect
-from processor.produce import produce_file
+from processor.codesets.cms.store_builder import build_store
+from processor.devtools.local_stack import collect
 from processor.settings import load_settings
-from processor.topics import load_topics
+from processor.stream.produce import produce_file
+from processor.stream.topics import load_topics
 from tests.conftest import RAW
 from tests.factories import claim_dict
 

@@ -6,8 +6,8 @@ from collections import Counter
 
 import pytest
 
-from processor.bench import relay_outputs
-from processor.samples import demo_claims
+from processor.devtools.bench import relay_outputs
+from processor.devtools.samples import demo_claims
 from processor.settings import load_settings
 
 pytestmark = pytest.mark.kafka

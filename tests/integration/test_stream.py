@@ -10,14 +10,14 @@ from collections import Counter
 import orjson
 import pytest
 
+from processor.devtools.local_stack import REPO, collect
+from processor.devtools.samples import demo_claims
 from processor.history import InMemoryHistory
-from processor.localrun import REPO, collect
 from processor.models import DeadLetter
-from processor.pipeline import Source
-from processor.produce import produce_file
-from processor.samples import demo_claims
+from processor.scrubber import Source
 from processor.settings import load_settings
-from processor.topics import apply, load_topics
+from processor.stream.produce import produce_file
+from processor.stream.topics import apply, load_topics
 from tests.factories import sample_scrubber
 
 pytestmark = pytest.mark.kafka

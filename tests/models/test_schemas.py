@@ -4,7 +4,7 @@ import jsonschema
 import orjson
 import pytest
 
-from processor.schemas import SCHEMA_DIR, generate, render
+from processor.models.schemas import SCHEMA_DIR, generate, render
 from tests.factories import claim_bytes, claim_dict, sample_scrubber
 
 
@@ -12,7 +12,7 @@ from tests.factories import claim_bytes, claim_dict, sample_scrubber
 def test_committed_schema_matches_the_models(filename):
     committed = (SCHEMA_DIR / filename).read_text()
     assert committed == render(generate()[filename]), (
-        f"schemas/{filename} is stale: run `python -m processor.schemas`"
+        f"schemas/{filename} is stale: run `python -m processor.models.schemas`"
     )
 
 

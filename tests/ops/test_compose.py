@@ -2,7 +2,7 @@
 
 import yaml
 
-from processor.localrun import REPO
+from processor.devtools.local_stack import REPO
 from processor.settings import Settings
 
 

@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from processor.localrun import REPO
+from processor.devtools.local_stack import REPO
 
 PROMETHEUS = REPO / "ops" / "prometheus"
 

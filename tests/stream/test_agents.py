@@ -9,10 +9,10 @@ import pytest
 
 from processor.models import DeadLetter, ScrubResult
 from processor.models.envelope import EnrichedEnvelope
-from processor.pipeline import Source
+from processor.scrubber import Source
 from processor.settings import load_settings
 from processor.stream.app import DeliveryFailed, Outbox, create_app
-from processor.topics import load_topics
+from processor.stream.topics import load_topics
 from tests.factories import claim_bytes, claim_dict, sample_scrubber
 
 

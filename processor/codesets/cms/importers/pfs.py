@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-from processor.codesets.importers.base import (
+from processor.codesets.cms.importers.base import (
     Imported,
     Importer,
     ImportError_,

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from processor.codesets.importers import Imported, ImportError_, detect
-from processor.codesets.importers.icd10cm import merge as merge_diagnosis
+from processor.codesets.cms.importers import Imported, ImportError_, detect
+from processor.codesets.cms.importers.icd10cm import merge as merge_diagnosis
 from processor.codesets.model import CodeSetKind, CodeSetRelease, DiagnosisCode, ReleaseInfo
 from processor.codesets.ptp import PtpTable
 from processor.codesets.store_files import save_release, sha256_of, write_manifest

@@ -16,7 +16,7 @@ from processor.settings import Settings
 Role = Literal["submitted", "enriched", "clean", "risk", "dlq", "codeset_releases"]
 ROLES: tuple[Role, ...] = ("submitted", "enriched", "clean", "risk", "dlq", "codeset_releases")
 _PACKAGED = Path(__file__).with_name("topics.toml")  # in a wheel
-_REPO = Path(__file__).resolve().parents[1] / "topics" / "topics.toml"  # in a checkout
+_REPO = Path(__file__).resolve().parents[2] / "topics" / "topics.toml"  # in a checkout
 _TOPIC_ALREADY_EXISTS = 36
 
 

@@ -14,7 +14,8 @@ from typing import Any
 import orjson
 
 from processor.codesets import CodeSets
-from processor.samples import EXTRA_RISKS, PAYERS, RISK_CHANGES, npi_with_check_digit
+from processor.devtools.samples import EXTRA_RISKS, PAYERS, RISK_CHANGES
+from processor.edits.provider import npi_with_check_digit
 
 Claim = dict[str, Any]
 _DEFAULT_START, _DEFAULT_END = date(2024, 10, 1), date(2024, 12, 31)

@@ -8,32 +8,29 @@ code, so they cannot disagree.
 from __future__ import annotations
 
 import base64
+import gc
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
-from processor.codesets import CodeSets
+from processor.codesets import CodeSets, load_codesets
 from processor.edits.base import ClaimContext
 from processor.edits.engine import EditFailed, StageTimer, run_edits
 from processor.enrichment import enrich_claim, service_dates
-from processor.history import (
-    ClaimRecord,
-    HistoryStore,
-    LineRecord,
-    PatientHistory,
-    decode,
-    encode,
-    updated,
-)
+from processor.history import HistoryStore, earlier_claims, record_claim
 from processor.models import Claim, DeadLetter, EnrichedClaim, ScrubResult, SourcePosition
-from processor.models.build import construct
+from processor.models.construct import construct
 from processor.models.envelope import ClaimEnvelope, EnrichedEnvelope
 from processor.models.outputs import ErrorKind
-from processor.profiles import Ruleset
+from processor.profiles import Ruleset, load_ruleset
 from processor.routing import content_digest, event_id, route_claim
+from processor.settings import Settings
 
+log = logging.getLogger("processor")
 Clock = Callable[[], datetime]
 _MAX_ERRORS_IN_MESSAGE = 5
 
@@ -155,37 +152,19 @@ class Scrubber:
         now = self.clock()
         profile = self.ruleset.for_plan_type(claim.payer.plan_type)
         where = _source_text(source)
-        prior = decode(history.get(claim.patient_key)) if history is not None else {}
-        visible = {
-            cid: rec
-            for cid, rec in prior.items()
-            if not (cid == claim.claim_id and rec.source == where)
-        }
+        prior, visible = earlier_claims(history, claim, where)
         context = ClaimContext(
-            claim=claim, codesets=self.codesets, processed_at=now, history=PatientHistory(visible)
+            claim=claim, codesets=self.codesets, processed_at=now, history=visible
         )
         findings = run_edits(context, profile.stages, self.stage_timer)
         if history is not None:
-            record = ClaimRecord(
-                claim.claim_id,
-                claim.frequency_code,
+            record_claim(
+                history,
+                claim,
+                prior,
                 where,
-                tuple(
-                    LineRecord(
-                        line.service_date,
-                        line.procedure_code,
-                        tuple(line.modifiers),
-                        str(line.units.normalize()),
-                        context.rendering_npi(line),
-                    )
-                    for line in claim.lines
-                ),
-            )
-            history.put(
-                claim.patient_key,
-                encode(
-                    updated(prior, record, claim.original_claim_id, self.history_retention_days)
-                ),
+                context.rendering_npi,
+                self.history_retention_days,
             )
         route, risk_level, amount = route_claim(claim, findings)
         versions = self.codesets.versions_for(service_dates(claim))
@@ -268,3 +247,24 @@ def _is_utf8(raw: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def build_scrubber(settings: Settings) -> Scrubber:
+    started = time.perf_counter()
+    codesets = load_codesets(settings.codesets_dir)
+    loaded_in = time.perf_counter() - started
+    # The code sets live as long as the process: half a million objects that the cyclic
+    # collector would otherwise walk on every full collection.
+    gc.freeze()
+    ruleset = load_ruleset(settings.profiles_dir)
+    releases = codesets.releases()
+    log.info(
+        "code sets: %d releases loaded in %.2fs from %s; rule set %s, profiles %s",
+        len(releases),
+        loaded_in,
+        settings.codesets_dir or "the shipped sample",
+        ruleset.version,
+        ", ".join(sorted(ruleset.profiles)),
+    )
+    log.debug("releases: %s", ", ".join(f"{r.kind} {r.release_id}" for r in releases))
+    return Scrubber(codesets, ruleset, history_retention_days=settings.history_retention_days)

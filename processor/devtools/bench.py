@@ -29,21 +29,22 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from processor.codesets import load_codesets
-from processor.generate import ClaimGenerator
-from processor.history import InMemoryHistory
-from processor.localrun import (
+from processor.devtools.generator import ClaimGenerator
+from processor.devtools.local_stack import (
     LocalKafka,
     Output,
     WorkerProcess,
     collect,
     free_port,
     percentile,
+    worker_settings,
 )
-from processor.pipeline import Source
-from processor.produce import produce_file
-from processor.runtime import build_scrubber
+from processor.history import InMemoryHistory
+from processor.scrubber import Source, build_scrubber
 from processor.settings import Settings
-from processor.topics import Role, apply, load_topics
+from processor.stream.produce import produce_file
+from processor.stream.topics import Role, apply, load_topics
+from processor.text_table import text_table
 
 
 def bench_engine(settings: Settings, messages: list[bytes]) -> dict[str, Any]:
@@ -122,21 +123,14 @@ def _fresh_topics(settings: Settings, bootstrap: str, name: str) -> tuple[str, d
     return prefix, specs
 
 
-def _app_env(bootstrap: str, prefix: str, name: str) -> dict[str, str]:
-    """The CLAIMS_* settings of a faust app of the bench (worker or relay)."""
-    return {
-        "CLAIMS_KAFKA_BOOTSTRAP": bootstrap,
-        "CLAIMS_TOPIC_PREFIX": prefix,
-        "CLAIMS_APP_ID": f"{name}-{uuid.uuid4().hex[:8]}",
-        "CLAIMS_LOG_LEVEL": "WARNING",
-    }
-
-
 def relay_outputs(settings: Settings, bootstrap: str, folder: Path, count: int) -> list[Output]:
     """Run the relay over the messages of `folder`/full.jsonl; what reached claims.clean."""
     prefix, specs = _fresh_topics(settings, bootstrap, "relay")
     asyncio.run(produce_file(bootstrap, specs["submitted"].name, folder / "full.jsonl"))
-    env = {**os.environ, **_app_env(bootstrap, prefix, "relay")}
+    env = {
+        **os.environ,
+        **worker_settings(bootstrap, prefix, f"relay-{uuid.uuid4().hex[:8]}", log_level="WARNING"),
+    }
     with (folder / "relay.log").open("wb") as log:
         relay = subprocess.Popen(
             [sys.executable, "-m", "processor.stream.relay"],
@@ -161,6 +155,74 @@ def _write(messages: list[bytes], folder: Path, name: str) -> Path:
     return path
 
 
+def _outputs(specs: dict[Role, Any]) -> list[str]:
+    return [specs["clean"].name, specs["risk"].name, specs["dlq"].name]
+
+
+def _full_speed(bootstrap: str, specs: dict[Role, Any], path: Path) -> dict[str, Any]:
+    """Every message of `path` into the topic at once: claims/s from the first input to the
+    last output."""
+    produced = asyncio.run(produce_file(bootstrap, specs["submitted"].name, path))
+    got = asyncio.run(collect(bootstrap, _outputs(specs), produced.count, timeout=600))
+    first_in = min(produced.timestamps_by_position.values())
+    last_out = max(r.timestamp_ms for r in got.records)
+    rate = len(got.records) / max(0.001, (last_out - first_in) / 1000)
+    return {"claims": produced.count, "routed": len(got.records), "claims_per_s": round(rate, 1)}
+
+
+def _latency(
+    bootstrap: str, specs: dict[Role, Any], path: Path, rate: float, before: int
+) -> dict[str, Any]:
+    """The messages of `path` at `rate`/s: latency from each input record's timestamp to its
+    output's. `before` outputs are already in the output topics."""
+    produced = asyncio.run(produce_file(bootstrap, specs["submitted"].name, path, rate=rate))
+    got = asyncio.run(collect(bootstrap, _outputs(specs), before + produced.count, timeout=600))
+    sent = produced.timestamps_by_key
+    latencies = []
+    for record in got.records:
+        key = orjson.loads(record.value).get("claim_id")
+        if key in sent:
+            latencies.append(record.timestamp_ms - sent[key])
+    return {
+        "half_rate_per_s": round(rate, 1),
+        "latency_claims": len(latencies),
+        "p50_ms": percentile(latencies, 50),
+        "p95_ms": percentile(latencies, 95),
+        "p99_ms": percentile(latencies, 99),
+    }
+
+
+def _worker_steps(
+    settings: Settings,
+    kafka: LocalKafka,
+    folder: Path,
+    messages: list[bytes],
+    latency_messages: list[bytes],
+) -> dict[str, Any]:
+    """One worker: full speed, then half of that rate for latency; its peak memory."""
+    prefix, specs = _fresh_topics(settings, kafka.bootstrap, "bench")
+    env = worker_settings(
+        kafka.bootstrap,
+        prefix,
+        f"bench-{uuid.uuid4().hex[:8]}",
+        web_port=free_port(),
+        log_level="WARNING",
+    )
+    if settings.codesets_dir:
+        env["CLAIMS_CODESETS_DIR"] = str(settings.codesets_dir)
+    worker = WorkerProcess(env, folder / "worker.log")
+    worker.start(timeout=180)
+    try:
+        e2e = _full_speed(kafka.bootstrap, specs, _write(messages, folder, "full.jsonl"))
+        half = max(1.0, e2e["claims_per_s"] / 2)
+        half_path = _write(latency_messages, folder, "half.jsonl")
+        e2e |= _latency(kafka.bootstrap, specs, half_path, half, before=e2e["routed"])
+        assert worker.process is not None
+        return {"e2e": e2e, "worker": {"rss_mb": _rss_mb(worker.process.pid)}}
+    finally:
+        worker.stop()
+
+
 def bench_kafka(
     settings: Settings, messages: list[bytes], latency_messages: list[bytes]
 ) -> dict[str, Any]:
@@ -169,85 +231,25 @@ def bench_kafka(
     kafka.start()
     try:
         out: dict[str, Any] = {"kafka_ready_s": round(kafka.started_in, 1)}
-        prefix, specs = _fresh_topics(settings, kafka.bootstrap, "bench")
-        env = {**_app_env(kafka.bootstrap, prefix, "bench"), "CLAIMS_WEB_PORT": str(free_port())}
-        if settings.codesets_dir:
-            env["CLAIMS_CODESETS_DIR"] = str(settings.codesets_dir)
-        worker = WorkerProcess(env, folder / "worker.log")
-        worker.start(timeout=180)
-        outputs = [specs["clean"].name, specs["risk"].name, specs["dlq"].name]
-        try:
-            produced = asyncio.run(
-                produce_file(
-                    kafka.bootstrap, specs["submitted"].name, _write(messages, folder, "full.jsonl")
-                )
-            )
-            got = asyncio.run(collect(kafka.bootstrap, outputs, produced.count, timeout=600))
-            first_in = min(produced.timestamps_by_position.values())
-            last_out = max(r.timestamp_ms for r in got.records)
-            rate = len(got.records) / max(0.001, (last_out - first_in) / 1000)
-            out["e2e"] = {
-                "claims": produced.count,
-                "routed": len(got.records),
-                "claims_per_s": round(rate, 1),
-            }
-            # Half load: latency from the input record's timestamp to the output's.
-            half = max(1.0, rate / 2)
-            before = len(got.records)
-            produced_half = asyncio.run(
-                produce_file(
-                    kafka.bootstrap,
-                    specs["submitted"].name,
-                    _write(latency_messages, folder, "half.jsonl"),
-                    rate=half,
-                )
-            )
-            got_half = asyncio.run(
-                collect(kafka.bootstrap, outputs, before + produced_half.count, timeout=600)
-            )
-            sent = produced_half.timestamps_by_key
-            latencies = []
-            for record in got_half.records:
-                document = orjson.loads(record.value)
-                key = document.get("claim_id")
-                if key in sent:
-                    latencies.append(record.timestamp_ms - sent[key])
-            out["e2e"].update(
-                {
-                    "half_rate_per_s": round(half, 1),
-                    "latency_claims": len(latencies),
-                    "p50_ms": percentile(latencies, 50),
-                    "p95_ms": percentile(latencies, 95),
-                    "p99_ms": percentile(latencies, 99),
-                }
-            )
-            assert worker.process is not None
-            out["worker"] = {"rss_mb": _rss_mb(worker.process.pid)}
-        finally:
-            worker.stop()
+        out |= _worker_steps(settings, kafka, folder, messages, latency_messages)
         # The client's ceiling: the same messages and topic layout, no parsing.
         _, pass_specs = _fresh_topics(settings, kafka.bootstrap, "pass")
         asyncio.run(
             produce_file(kafka.bootstrap, pass_specs["submitted"].name, folder / "full.jsonl")
         )
-        out["passthrough"] = {
-            "claims_per_s": round(
-                asyncio.run(
-                    _passthrough(
-                        kafka.bootstrap,
-                        pass_specs["submitted"].name,
-                        pass_specs["clean"].name,
-                        len(messages),
-                        300,
-                    )
-                ),
-                1,
+        rate = asyncio.run(
+            _passthrough(
+                kafka.bootstrap,
+                pass_specs["submitted"].name,
+                pass_specs["clean"].name,
+                len(messages),
+                300,
             )
-        }
+        )
+        out["passthrough"] = {"claims_per_s": round(rate, 1)}
         # faust's ceiling: the worker's agents and settings without the scrubbing.
-        out["faust_relay"] = {
-            "claims_per_s": round(_faust_relay(settings, kafka.bootstrap, folder, len(messages)), 1)
-        }
+        relay_rate = _faust_relay(settings, kafka.bootstrap, folder, len(messages))
+        out["faust_relay"] = {"claims_per_s": round(relay_rate, 1)}
         return out
     finally:
         kafka.stop()
@@ -314,11 +316,8 @@ def format_table(result: dict[str, Any]) -> str:
             ),
             ("worker memory", f"{result['worker']['rss_mb']:.0f} MB", "peak resident"),
         ]
-    width = [max(len(r[i]) for r in rows) for i in range(3)]
     head = (
         f"claims-processor bench: {result['claims']:,} claims, {result['machine']['cores']} cores, "
         f"{len(result['codeset_releases'])} code-set releases"
     )
-    return "\n".join(
-        [head] + ["  " + "  ".join(c.ljust(w) for c, w in zip(r, width, strict=True)) for r in rows]
-    )
+    return "\n".join([head, *text_table(rows, indent="  ")])

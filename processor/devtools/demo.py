@@ -11,10 +11,17 @@ from pathlib import Path
 
 import orjson
 
-from processor.localrun import REPO, LocalKafka, WorkerProcess, collect, percentile
-from processor.produce import produce_file
+from processor.devtools.local_stack import (
+    REPO,
+    LocalKafka,
+    WorkerProcess,
+    collect,
+    percentile,
+    worker_settings,
+)
 from processor.settings import Settings
-from processor.topics import apply, load_topics
+from processor.stream.produce import produce_file
+from processor.stream.topics import apply, load_topics
 
 DEMO_CLAIMS = REPO / "examples" / "demo-claims.jsonl"
 
@@ -32,14 +39,13 @@ def run_demo(settings: Settings, *, keep: bool, claims_file: Path | None = None)
     )
     specs = load_topics(run_settings)
     worker = WorkerProcess(
-        settings={
-            "CLAIMS_KAFKA_BOOTSTRAP": kafka.bootstrap,
-            "CLAIMS_TOPIC_PREFIX": prefix,
-            "CLAIMS_APP_ID": f"claims-processor-demo-{stamp}",
-            "CLAIMS_WEB_HOST": settings.web_host,
-            "CLAIMS_WEB_PORT": str(settings.web_port),
-            "CLAIMS_LOG_LEVEL": "INFO",
-        },
+        settings=worker_settings(
+            kafka.bootstrap,
+            prefix,
+            f"claims-processor-demo-{stamp}",
+            web_port=settings.web_port,
+            web_host=settings.web_host,
+        ),
         log_path=REPO / ".run" / "demo" / f"worker-{stamp}.log",
     )
     try:

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from processor.codesets.importers import hcpcs, icd10cm, ncci, pfs, reference
-from processor.codesets.importers.base import Imported, Importer, ImportError_, head
+from processor.codesets.cms.importers import hcpcs, icd10cm, ncci, pfs, reference
+from processor.codesets.cms.importers.base import Imported, Importer, ImportError_, head
 
 IMPORTERS: list[Importer] = [
     *ncci.IMPORTERS,

@@ -19,7 +19,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 KAFKA_SCRIPT = REPO / "ops" / "kafka" / "kafka.sh"
 
 
@@ -27,6 +27,29 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def worker_settings(
+    bootstrap: str,
+    prefix: str,
+    app_id: str,
+    *,
+    web_port: int | None = None,
+    web_host: str = "127.0.0.1",
+    log_level: str = "INFO",
+    **extra: str,
+) -> dict[str, str]:
+    """The CLAIMS_* settings of a worker (or the bench's relay) on the local stack: its
+    broker, topic prefix, consumer group and, with `web_port`, its web server."""
+    settings = {
+        "CLAIMS_KAFKA_BOOTSTRAP": bootstrap,
+        "CLAIMS_TOPIC_PREFIX": prefix,
+        "CLAIMS_APP_ID": app_id,
+        "CLAIMS_LOG_LEVEL": log_level,
+    }
+    if web_port is not None:
+        settings |= {"CLAIMS_WEB_HOST": web_host, "CLAIMS_WEB_PORT": str(web_port)}
+    return settings | extra
 
 
 @dataclass

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
+import logging
 import sys
 import time
 from collections import Counter
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
+from processor.cli.common import CommandError
 from processor.history import InMemoryHistory
 from processor.models import DeadLetter
-from processor.pipeline import Scrubber, Source
+from processor.scrubber import Scrubber, Source, build_scrubber
+from processor.settings import Settings
 
 
 def _count_lines(path: Path) -> int:
@@ -76,3 +80,41 @@ def format_summary(summary: dict[str, object]) -> str:
         lines.append("top findings:")
         lines += [f"  {count:6d}  {name}" for name, count in top]
     return "\n".join(lines)
+
+
+def cmd_scrub(settings: Settings, args: argparse.Namespace) -> int:
+    input_path = Path(args.input)
+    if not input_path.is_file():
+        raise CommandError(f"{input_path}: no such file")
+    overrides = {}
+    if args.codesets:
+        overrides["codesets_dir"] = args.codesets
+    if args.profiles:
+        overrides["profiles_dir"] = args.profiles
+    if overrides:
+        settings = settings.model_copy(update=overrides)
+    if args.quiet:
+        logging.getLogger().setLevel(logging.WARNING)
+    scrubber = build_scrubber(settings)
+    progress = sys.stderr.isatty() and not args.quiet
+    if args.output:
+        with open(args.output, "wb") as output:
+            summary = scrub_file(scrubber, input_path, output, progress=progress)
+    else:
+        summary = scrub_file(scrubber, input_path, sys.stdout.buffer, progress=progress)
+        sys.stdout.flush()
+    if not args.quiet:
+        print(format_summary(summary), file=sys.stderr)
+    return 0
+
+
+def register(commands: Any) -> None:
+    scrub = commands.add_parser("scrub", help="scrub a JSON Lines file of claims, no Kafka")
+    scrub.add_argument("input", help="claims, one JSON object per line")
+    scrub.add_argument(
+        "--codesets", help="code-set directory (default: CLAIMS_CODESETS_DIR or the sample)"
+    )
+    scrub.add_argument("--profiles", help="extra payer profiles directory")
+    scrub.add_argument("--output", "-o", help="write results here instead of standard output")
+    scrub.add_argument("--quiet", "-q", action="store_true", help="no progress bar, no summary")
+    scrub.set_defaults(run=cmd_scrub)

@@ -16,21 +16,11 @@ from typing import Any
 
 import orjson
 
+from processor.edits.provider import npi_with_check_digit
+
 Claim = dict[str, Any]
 
 
-def npi_with_check_digit(first_nine: str) -> str:
-    """Complete a 9-digit NPI stem with its Luhn check digit (prefix 80840)."""
-    digits = "80840" + first_nine
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        digit = int(char)
-        if position % 2 == 0:
-            digit *= 2
-            if digit > 9:
-                digit -= 9
-        total += digit
-    return first_nine + str((10 - total % 10) % 10)
 
 
 PAYERS = [

@@ -1,7 +1,7 @@
 """JSON Schemas of the contracts, generated from the models into schemas/.
 
-python -m processor.schemas          write schemas/*.json
-python -m processor.schemas --check  exit 1 when schemas/ differs from the models
+python -m processor.models.schemas          write schemas/*.json
+python -m processor.models.schemas --check  exit 1 when schemas/ differs from the models
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "dead-letter.v1.schema.json": DeadLetter,
     "enriched-envelope.v1.schema.json": EnrichedEnvelope,
 }
-SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas"
+SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
 
 
 def generate() -> dict[str, dict[str, Any]]:
@@ -54,7 +54,7 @@ def main(argv: list[str]) -> int:
             path.write_text(text)
     if stale:
         print(
-            f"schemas out of date: {', '.join(stale)}; run `python -m processor.schemas`",
+            f"schemas out of date: {', '.join(stale)}; run `python -m processor.models.schemas`",
             file=sys.stderr,
         )
         return 1

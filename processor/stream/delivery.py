@@ -1,0 +1,182 @@
+"""Delivery on the Kafka edge, shared by the worker and the bench's relay: the faust app as
+the worker configures it, its byte topics, sending straight to the producer, and the batch
+loop that hands a batch back (so faust acknowledges its input offsets) only once the broker
+has stored every output of it.
+
+An input offset is therefore never committed before its outputs exist: delivery is
+at-least-once. If outputs cannot be stored after retries the worker stops at once, without
+acknowledging the batch, so that it is read again after a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import faust
+from faust.streams import _current_event  # the context variable behind current_event()
+
+from processor.settings import Settings
+from processor.stream.topics import Role, TopicSpec
+
+log = logging.getLogger("processor.worker")
+
+
+Transmit = Callable[[str, bytes | None, bytes], Awaitable[Awaitable[Any]]]
+
+
+class DeliveryFailed(RuntimeError):
+    """Outputs of a batch were not stored by the broker after every retry."""
+
+
+@dataclass
+class Outbox:
+    """The outputs of one batch. `send` hands each to the producer at once; `delivered`
+    waits until the broker has stored them all, sending again what failed (aiokafka retries
+    each request itself first), and raises DeliveryFailed when some still could not be."""
+
+    names: dict[Role, str]
+    transmit: Transmit  # (topic, key, value) → awaitable of the delivery
+    attempts: int = 3
+    backoff: float = 1.0
+    pending: list[tuple[Awaitable[Any], tuple[str, bytes | None, bytes]]] = field(
+        default_factory=list
+    )
+
+    async def send(self, role: Role, *, key: bytes | None, value: bytes) -> None:
+        message = (self.names[role], key, value)
+        delivery = await self.transmit(*message)
+        self.pending.append((delivery, message))
+
+    async def delivered(self) -> None:
+        pending, self.pending = self.pending, []
+        for attempt in range(1, self.attempts + 1):
+            if not pending:
+                return
+            results = await asyncio.gather(*(d for d, _ in pending), return_exceptions=True)
+            failed = [
+                m for (_, m), r in zip(pending, results, strict=True) if isinstance(r, Exception)
+            ]
+            if not failed:
+                return
+            if attempt == self.attempts:
+                first = next(r for r in results if isinstance(r, Exception))
+                raise DeliveryFailed(
+                    f"{len(failed)} outputs not stored after {attempt} attempts: {first!r}"
+                )
+            log.warning(
+                "%d outputs not stored (attempt %d of %d); sending them again",
+                len(failed),
+                attempt,
+                self.attempts,
+            )
+            await asyncio.sleep(self.backoff * attempt)
+            pending = [(await self.transmit(*m), m) for m in failed]
+
+
+def in_context_of(stream: Any, event: Any) -> None:
+    """Make `event` the current event of the agent's task, as faust's own per-event
+    iteration does: table writes take their changelog partition from it. (`take_events`
+    fills its batch in another task, so the agent's task has none of its own.) Only the
+    context variable is set: the stream's `current_event` attribute belongs to that other
+    task, which reads it to pair each buffered value with its event."""
+    _current_event.set(weakref.ref(event))
+
+
+async def in_batches(
+    stream: Any,
+    settings: Settings,
+    outbox: Outbox,
+    handle: Callable[[Any], Awaitable[None]],
+    on_undeliverable: Callable[[BaseException], None],
+) -> AsyncIterator[None]:
+    """Take the stream in batches (`take_events`), handle each event as the current one,
+    and wait until the outbox's deliveries are stored before the batch is handed back (and
+    faust acknowledges its inputs). Yields once per batch handled, for per-batch work.
+
+    `handle` deals with a claim's own failures (a dead letter). What still escapes it, a send
+    the producer refused, means outputs of the batch are not stored: `take_events` would
+    acknowledge the batch anyway on the way out, so `on_undeliverable` stops first."""
+    async for batch in stream.take_events(settings.batch_max, within=settings.batch_wait_ms / 1000):
+        try:
+            for event in batch:
+                in_context_of(stream, event)
+                await handle(event)
+            await outbox.delivered()
+        except Exception as exc:  # not known to be stored: the batch must be read again
+            on_undeliverable(exc)
+            raise
+        yield
+
+
+def stop_now(exc: BaseException) -> None:
+    """The batch's outputs are not all stored: stop before faust acknowledges its inputs
+    (and a commit could follow), so that a restart reads the batch again."""
+    log.critical("stopping the worker without acknowledging the batch: %s", exc)
+    logging.shutdown()
+    os._exit(70)
+
+
+def faust_app(settings: Settings) -> faust.App:
+    """The faust app as the worker configures it (the bench's relay uses the same)."""
+    return faust.App(
+        settings.app_id,
+        broker=[f"kafka://{server}" for server in settings.kafka_bootstrap.split(",")],
+        store="memory://",
+        key_serializer="raw",
+        value_serializer="raw",
+        web_enabled=settings.web_enabled,
+        web_host=settings.web_host,
+        web_port=settings.web_port,
+        # faust creates only its own internal topics (the history table's changelog);
+        # `topics apply` owns the claim topics and their settings.
+        topic_allow_declare=True,
+        topic_replication_factor=settings.topic_replication_factor,
+        topic_disable_leader=True,
+        consumer_auto_offset_reset="earliest",
+        broker_commit_interval=settings.commit_interval,
+        broker_session_timeout=settings.broker_session_timeout,
+        producer_linger_ms=settings.producer_linger_ms,
+        broker_max_poll_records=settings.max_poll_records,
+        producer_acks=-1,
+        processing_guarantee="at_least_once",
+        stream_wait_empty=True,
+    )
+
+
+def byte_topics(
+    app: faust.App, specs: dict[Role, TopicSpec], roles: tuple[Role, ...]
+) -> dict[Role, Any]:
+    """The claim topics as faust topics of raw bytes: faust never decodes (and so never
+    skips) a message; the handlers read and dead-letter what they cannot."""
+    return {
+        role: app.topic(
+            specs[role].name,
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+            partitions=specs[role].partitions,
+        )
+        for role in roles
+    }
+
+
+def producer_transmit(app: faust.App) -> Transmit:
+    """Send straight to the app's producer: the batch waits for its deliveries (Outbox)."""
+
+    async def transmit(topic: str, key: bytes | None, value: bytes) -> Awaitable[Any]:
+        return await app.producer.send(topic, key, value, None, None, None)
+
+    return transmit
+
+
+def outbox_for(app: faust.App, specs: dict[Role, TopicSpec]) -> Outbox:
+    return Outbox(
+        names={role: spec.name for role, spec in specs.items()}, transmit=producer_transmit(app)
+    )

@@ -1,0 +1,114 @@
+"""What each agent does with one message, without faust: the outputs it sends and the
+metrics it counts. The agents (`processor.stream.app`) only feed these their events.
+
+intake  claims.submitted (raw bytes) → read + enrich → claims.enriched keyed by patient,
+        or claims.dlq with the original bytes
+edits   claims.enriched → every edit stage → claims.clean / claims.risk keyed by claim_id,
+        or claims.dlq when a stage raises on the claim
+
+An event is anything with `value` (the raw bytes) and `message` (topic, partition, offset,
+key, timestamp in seconds), as a faust event has.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from processor.history import HistoryStore
+from processor.models import DeadLetter, ScrubResult
+from processor.models.envelope import EnrichedEnvelope
+from processor.scrubber import Scrubber, Source
+from processor.stream.delivery import Outbox
+from processor.stream.metrics import ClaimMetrics
+
+log = logging.getLogger("processor.worker")
+
+
+def _key_text(key: bytes | None) -> str | None:
+    return key.decode("utf-8", "replace") if key is not None else None
+
+
+@dataclass
+class ClaimHandlers:
+    scrubber: Scrubber
+    history: HistoryStore
+    metrics: ClaimMetrics
+    outboxes: dict[str, Outbox]  # one per agent: each waits for its own batch only
+    routed: list[ScrubResult] = field(default_factory=list)  # counted once per batch
+
+    async def dead_letter(self, letter: DeadLetter, key: bytes | None, agent: str) -> None:
+        await self.outboxes[agent].send("dlq", key=key, value=letter.to_json())
+        self.metrics.dead_letter(letter, agent)
+        # Position and kind only: the error text and the message could carry PHI.
+        log.warning(
+            "dead-lettered %s/%s@%s (%s) in %s",
+            letter.source.topic,
+            letter.source.partition,
+            letter.source.offset,
+            letter.error_kind,
+            agent,
+        )
+
+    async def intake(self, event: Any) -> None:
+        message = event.message
+        source = Source(message.topic, message.partition, message.offset)
+        key = _key_text(message.key)
+        started = time.perf_counter()
+        try:
+            outcome = self.scrubber.intake(
+                event.value, key=key, source=source, timestamp_ms=int(message.timestamp * 1000)
+            )
+        except Exception as exc:  # a bug in enrichment must not stop the stream
+            outcome = self.scrubber.dead_letter(
+                event.value,
+                key=key,
+                source=source,
+                kind="processing",
+                error=f"intake: {type(exc).__name__}: {exc}",
+            )
+        self.metrics.observe_stage("intake", time.perf_counter() - started)
+        if isinstance(outcome, DeadLetter):
+            await self.dead_letter(outcome, message.key, "intake")
+        else:
+            await self.outboxes["intake"].send(
+                "enriched", key=outcome.claim.patient_key.encode(), value=outcome.to_json()
+            )
+
+    async def edits(self, event: Any) -> None:
+        message = event.message
+        outcome: ScrubResult | DeadLetter
+        envelope: EnrichedEnvelope | None = None
+        try:
+            envelope = self.scrubber.reopen(event.value)
+            outcome = self.scrubber.evaluate_envelope(envelope, self.history)
+        except Exception as exc:  # unreadable envelope or a bug: dead-letter, go on
+            source = envelope.source if envelope else None
+            outcome = self.scrubber.dead_letter(
+                event.value,
+                key=None,
+                source=Source(source.topic, source.partition, source.offset)
+                if source
+                else Source(message.topic, message.partition, message.offset),
+                kind="processing",
+                error=f"edits: {type(exc).__name__}: {exc}",
+            )
+        if isinstance(outcome, DeadLetter):
+            key = envelope.received_key.encode() if envelope and envelope.received_key else None
+            await self.dead_letter(outcome, key, "edits")
+            return
+        await self.outboxes["edits"].send(
+            outcome.route, key=outcome.claim_id.encode(), value=outcome.to_json()
+        )
+        self.routed.append(outcome)
+        if envelope is not None and envelope.input_timestamp_ms is not None:
+            self.metrics.end_to_end.observe(
+                max(0.0, time.time() - envelope.input_timestamp_ms / 1000)
+            )
+
+    def count_routed(self) -> None:
+        """Per batch: the routed claims into the metrics, in one pass."""
+        self.metrics.results(self.routed)
+        self.routed.clear()
