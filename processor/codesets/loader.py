@@ -12,18 +12,22 @@ from datetime import date
 from pathlib import Path
 
 from processor.codesets.model import (
+    MCE_AGE_GROUPS,
     AddOnCode,
     AspPrice,
     CodeSetKind,
     CodeSetRelease,
     DiagnosisCode,
     FeeScheduleIndicators,
+    MceAgeRange,
+    MceRow,
     Modifier,
     MueValue,
     PlaceOfService,
     ProcedureCode,
     PtpEdit,
     ReleaseInfo,
+    mce_table,
 )
 from processor.codesets.ptp import PtpTable
 from processor.codesets.store import CodeSets
@@ -148,6 +152,52 @@ def _pos(row: dict[str, str]) -> PlaceOfService:
     )
 
 
+def _mce_row(row: dict[str, str]) -> tuple[str, MceRow]:
+    start = _date(_required(row, "start_date"))
+    assert start is not None
+    flags = tuple(
+        sorted({f.strip().lower() for f in (row.get("flags") or "").split("|") if f.strip()})
+    )
+    code = _required(row, "code").replace(".", "").upper()
+    return code, MceRow(start, _date(row.get("end_date") or ""), flags)
+
+
+def _mce_age(row: dict[str, str]) -> MceAgeRange:
+    group = _required(row, "age_group").lower()
+    if group not in MCE_AGE_GROUPS:
+        raise ValueError(f"age_group must be one of {', '.join(MCE_AGE_GROUPS)}, got {group!r}")
+    start = _date(_required(row, "start_date"))
+    assert start is not None
+    low, high = _required(row, "start_age"), _required(row, "end_age")
+    if not (low.isdigit() and high.isdigit()):
+        raise ValueError(f"ages must be whole numbers: {low!r}, {high!r}")
+    return MceAgeRange(group, int(low), int(high), start, _date(row.get("end_date") or ""))
+
+
+def _read_mce(
+    directory: Path, spec: dict[str, object], where: str, path: Path
+) -> dict[str, object]:
+    """The MCE: `file` holds code, start_date, end_date, flags (separated by |), one row per
+    period; `age_ranges` the file of age_group, start_age, end_age, start_date, end_date."""
+    rows: list[tuple[str, MceRow]] = []
+    for line_no, row in _rows(path):
+        try:
+            rows.append(_mce_row(row))
+        except ValueError as exc:
+            raise CodeSetError(f"{path}:{line_no}: {exc}") from None
+    ages: list[MceAgeRange] = []
+    if "age_ranges" in spec:
+        age_path = directory / str(spec["age_ranges"])
+        if not age_path.is_file():
+            raise CodeSetError(f"{where}: file {age_path} does not exist")
+        for line_no, row in _rows(age_path):
+            try:
+                ages.append(_mce_age(row))
+            except ValueError as exc:
+                raise CodeSetError(f"{age_path}:{line_no}: {exc}") from None
+    return dict(mce_table(rows, ages))
+
+
 _READERS: dict[CodeSetKind, Callable[[dict[str, str]], object]] = {
     "hcpcs": _hcpcs,
     "cpt": _cpt,
@@ -160,6 +210,7 @@ _READERS: dict[CodeSetKind, Callable[[dict[str, str]], object]] = {
     "place_of_service": _pos,
     "add_on": _add_on,
     "asp_pricing": _asp,
+    "mce": _mce_age,  # read by _read_mce
 }  # the other kinds come from the CMS importers (processor.codesets.cms.importers)
 
 
@@ -201,6 +252,8 @@ def _read_release(directory: Path, spec: dict[str, object], index: int) -> CodeS
         source=path.name,
         checksum=hashlib.sha256(path.read_bytes()).hexdigest(),
     )
+    if kind == "mce":
+        return CodeSetRelease(info=info, entries=_read_mce(directory, spec, where, path))
     read = _READERS[kind]
     entries: dict[str, object] = {}
     ptp_rows: list[PtpEdit] = []

@@ -28,6 +28,7 @@ CodeSetKind = Literal[
     "place_of_service",
     "asp_pricing",
     "asp_crosswalk",
+    "mce",
 ]
 CODESET_KINDS: tuple[CodeSetKind, ...] = get_args(CodeSetKind)
 
@@ -120,6 +121,70 @@ class DiagnosisCode(NamedTuple):
     billable: bool
     manifestation: bool
     description: str
+
+
+# CMS Medicare Code Editor (MCE) diagnosis attributes. The MCE tables are cumulative and
+# date-effective: one release carries every fiscal year since ICD-10-CM began, each code with
+# up to a few date rows, each row a period in which the code is valid and its flags.
+MCE_AGE_GROUPS = ("newborn", "pediatric", "maternity", "adult")
+MCE_AGE_RANGES_KEY = "#age_ranges"  # the release's age ranges, beside the codes
+
+
+class MceRow(NamedTuple):
+    start: date
+    end: date | None  # last day of the period; None: open
+    flags: tuple[str, ...]  # lower case, sorted: "female", "manifestation", "newborn", ...
+
+    def covers(self, on: date) -> bool:
+        return self.start <= on and (self.end is None or on <= self.end)
+
+    def distance(self, on: date) -> int:
+        """Days between `on` and this period (0 inside it)."""
+        if on < self.start:
+            return (self.start - on).days
+        if self.end is not None and on > self.end:
+            return (on - self.end).days
+        return 0
+
+
+class MceCode(NamedTuple):
+    """A diagnosis code's MCE rows, in date order (the code is valid only inside them)."""
+
+    code: str  # without the dot
+    rows: tuple[MceRow, ...]
+
+    def row_on(self, on: date) -> MceRow | None:
+        return next((row for row in self.rows if row.covers(on)), None)
+
+    def nearest(self, on: date) -> MceRow:
+        """The row covering `on`, else the row whose period is nearest to it."""
+        return min(self.rows, key=lambda row: row.distance(on))
+
+
+class MceAgeRange(NamedTuple):
+    group: str  # one of MCE_AGE_GROUPS
+    low: int  # inclusive, years
+    high: int  # inclusive, years
+    start: date
+    end: date | None
+
+    def covers(self, on: date) -> bool:
+        return self.start <= on and (self.end is None or on <= self.end)
+
+
+def mce_table(
+    rows: list[tuple[str, MceRow]], ages: list[MceAgeRange]
+) -> dict[str, MceCode | tuple[MceAgeRange, ...]]:
+    """The entries of an MCE release from its rows (any order) and age ranges."""
+    by_code: dict[str, list[MceRow]] = {}
+    for code, row in rows:
+        by_code.setdefault(code, []).append(row)
+    table: dict[str, MceCode | tuple[MceAgeRange, ...]] = {
+        code: MceCode(code, tuple(sorted(items))) for code, items in by_code.items()
+    }
+    if ages:
+        table[MCE_AGE_RANGES_KEY] = tuple(sorted(ages, key=lambda a: (a.group, a.start)))
+    return table
 
 
 class MueValue(NamedTuple):

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from typing import Any, TypeVar, cast
 
 from processor.codesets.model import (
+    MCE_AGE_RANGES_KEY,
     AddOnCode,
     AspPrice,
     CodeSetKind,
@@ -21,6 +22,8 @@ from processor.codesets.model import (
     DiagnosisCode,
     FeeScheduleIndicators,
     Lookup,
+    MceAgeRange,
+    MceCode,
     Modifier,
     MueValue,
     NdcCrosswalk,
@@ -65,7 +68,9 @@ class CodeSets:
         self._releases: dict[CodeSetKind, list[CodeSetRelease]] = {}
         self._starts: dict[CodeSetKind, list[date]] = {}
         for kind, items in by_kind.items():
-            items.sort(key=lambda r: r.info.effective_start)
+            # Releases that start on the same day (cumulative tables such as the MCE) are
+            # ordered by the period they were published for: the later one is in force.
+            items.sort(key=lambda r: (r.info.effective_start, r.info.nominal_end() or date.max))
             for release in items:
                 release.info = replace(release.info, effective_end=None)
             # Each release ends the day before the next release of its kind starts.
@@ -158,6 +163,16 @@ class CodeSets:
         ]
         return CodeSets([*kept, release])
 
+    def nearest_release(self, kind: CodeSetKind, on: date) -> CodeSetRelease | None:
+        """The release in force on `on`, else (a date before every release of the kind) the
+        first one; None when no release of the kind is loaded. For facts that rarely change,
+        taken from the nearest release when none is in force (the caller says so)."""
+        in_force = self.release_for(kind, on)
+        if in_force is not None:
+            return in_force
+        items = self._releases.get(kind)
+        return items[0] if items else None
+
     def newest(self, kind: CodeSetKind) -> ReleaseInfo | None:
         items = self._releases.get(kind)
         return items[-1].info if items else None
@@ -196,6 +211,13 @@ class CodeSets:
 
     def diagnosis(self, code: str, on: date) -> Lookup[DiagnosisCode]:
         return self._lookup("icd10cm", code.replace(".", "").upper(), on, DiagnosisCode)
+
+    def mce(self, code: str, on: date) -> Lookup[MceCode]:
+        """The code's CMS Medicare Code Editor rows (every period; see MceCode.row_on)."""
+        return self._lookup("mce", code.replace(".", "").upper(), on, MceCode)
+
+    def mce_age_ranges(self, on: date) -> Lookup[tuple[MceAgeRange, ...]]:
+        return self._lookup("mce", MCE_AGE_RANGES_KEY, on, tuple)
 
     def mue(self, code: str, on: date, *, dme_supplier: bool = False) -> Lookup[MueValue]:
         kind: CodeSetKind = "mue_dme_supplier" if dme_supplier else "mue_practitioner"

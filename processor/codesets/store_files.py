@@ -29,6 +29,9 @@ _ALLOWED = {
             "ProcedureCode",
             "FeeScheduleIndicators",
             "DiagnosisCode",
+            "MceRow",
+            "MceCode",
+            "MceAgeRange",
             "MueValue",
             "Modifier",
             "PlaceOfService",
@@ -88,6 +91,7 @@ def save_release(store: Path, release: CodeSetRelease) -> dict[str, Any]:
         "sources": [{"file": name, "sha256": digest} for name, digest in info.sources],
         "note": info.note,
         "partial": info.partial,
+        **({"valid_until": info.valid_until.isoformat()} if info.valid_until else {}),
     }
 
 
@@ -146,5 +150,6 @@ def load_release(store: Path, entry: dict[str, Any], *, verify: bool = True) -> 
         sources=sources,
         note=entry.get("note", ""),
         partial=bool(entry.get("partial", False)),
+        valid_until=date.fromisoformat(entry["valid_until"]) if entry.get("valid_until") else None,
     )
     return CodeSetRelease(info=info, entries=table)

@@ -21,8 +21,6 @@ from processor.edits.provider import npi_with_check_digit
 Claim = dict[str, Any]
 
 
-
-
 PAYERS = [
     {"payer_id": "MCR-J15", "name": "Medicare Part B", "plan_type": "medicare"},
     {"payer_id": "MA-HUMX", "name": "Advantage Health", "plan_type": "medicare_advantage"},
@@ -274,6 +272,10 @@ def _medicare(c: Claim) -> None:
     _payer(c, 0)
 
 
+def _commercial(c: Claim) -> None:
+    _payer(c, 3)
+
+
 EXTRA_RISKS: dict[str, Callable[[Claim, random.Random], None]] = {
     "CODE-INACTIVE": _do(lambda c: _lines(c, ("J1030", ["JZ"], 1))),  # terminated 2024-03-31
     "CAT-II": _do(
@@ -286,8 +288,8 @@ EXTRA_RISKS: dict[str, Callable[[Claim, random.Random], None]] = {
     "DX-INVALID": _do(lambda c: c.update(diagnoses=["E11"])),  # a header in FY2025
     "DX-EXTERNAL-FIRST": _do(lambda c: c.update(diagnoses=["W19.XXXA", "S72.001A"])),
     "DX-MANIFESTATION-FIRST": _do(lambda c: c.update(diagnoses=["G63", "E11.9"])),
-    "SEX-CONFLICT": _do(
-        lambda c: c.update(diagnoses=["N40.0"]), lambda c: c["patient"].update(sex="F")
+    "SEX-CONFLICT": _do(  # the commercial profile keeps CMS's FY2024 sex lists
+        _commercial, lambda c: c.update(diagnoses=["N40.0"]), lambda c: c["patient"].update(sex="F")
     ),
     "AGE-CONFLICT": _do(lambda c: c.update(diagnoses=["Z38.00"])),
     "MOD-UNKNOWN": _do(lambda c: c["lines"][0].update(modifiers=["ZZ"])),

@@ -65,6 +65,9 @@ class Hit:
     rarc: tuple[str, ...] | None = None
     appealable: bool | None = None  # e.g. MUE: MAI 2 is not appealable, MAI 3 is
     escalate: bool = False  # use the `escalated_disposition` parameter instead of the disposition
+    # The edit could not judge because a table it needs is missing for the date: the
+    # reason, naming the table. The finding is info (no CARC), never a silent pass.
+    not_judged: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,14 @@ from processor.codesets.model import CodeSetKind
 from processor.edits.base import ClaimContext, Hit, edit
 
 # The kinds a claim's outcome depends on; a stale one means findings may be out of date.
-_WATCHED: tuple[CodeSetKind, ...] = ("hcpcs", "icd10cm", "ncci_ptp", "mue_practitioner", "pfs")
+_WATCHED: tuple[CodeSetKind, ...] = (
+    "hcpcs",
+    "icd10cm",
+    "mce",
+    "ncci_ptp",
+    "mue_practitioner",
+    "pfs",
+)
 
 
 @edit(
@@ -181,10 +188,7 @@ def check_medicare_coverage(ctx: ClaimContext, params: Mapping[str, Any]) -> Ite
         elif (
             e.pfs_status in _PFS_STATUS
             and e.code_system != "HCPCS Level II"
-            and not (
-                e.pfs_status in ("X", "E")
-                and in_ranges(code, _PFS_X_E_PAID_ELSEWHERE)
-            )
+            and not (e.pfs_status in ("X", "E") and in_ranges(code, _PFS_X_E_PAID_ELSEWHERE))
         ):
             found = (*_PFS_STATUS[e.pfs_status], e.releases.get("pfs"))
         if found is None:

@@ -7,6 +7,17 @@ from datetime import date
 from typing import Any
 
 from processor.codes import in_ranges
+from processor.codesets.mce import (
+    LAST_SEX_EDIT_DAY,
+    MISSING_TABLE,
+    NO_MCE,
+    DiagnosisFacts,
+    age_range,
+    diagnosis_facts,
+    mce_loaded,
+    mce_valid_on,
+    period_text,
+)
 from processor.edits.base import ClaimContext, Hit, edit
 
 
@@ -48,12 +59,18 @@ def check_pointers(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit
             )
 
 
-def _category(code: str) -> str:
-    return code.replace(".", "").upper()[:3]
+def _first_dos(ctx: ClaimContext) -> date:
+    return min(line.service_date for line in ctx.lines)
 
 
-def _in(code: str, ranges: tuple[tuple[str, str], ...]) -> bool:
-    return in_ranges(_category(code), ranges)
+def _not_judged(table: str, dos: date) -> Hit:
+    return Hit(None, {}, {"missing": table, "dos": str(dos)}, not_judged=f"{table} for {dos}")
+
+
+def _facts(ctx: ClaimContext, code: str, on: date) -> DiagnosisFacts | None:
+    """The code's MCE facts (None: not in the MCE). Call only once NO_MCE is ruled out."""
+    found = diagnosis_facts(ctx.codesets, code, on)
+    return None if found is NO_MCE else found  # type: ignore[return-value]
 
 
 @edit(
@@ -67,36 +84,58 @@ def _in(code: str, ranges: tuple[tuple[str, str], ...]) -> bool:
     carc="146",
     rarc=("M76",),
     appealable=False,
-    message="Diagnosis {position} {code} is {problem} in ICD-10-CM {release} (dates of service from {dos})",
+    message="Diagnosis {position} {code} is {problem} in {release} (dates of service from {dos})",
     fix="Replace diagnosis {position} with the most specific billable code (a code with no "
     "codes below it)",
 )
 def check_invalid_diagnosis(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
-    dos = min(line.service_date for line in ctx.lines)
+    dos = _first_dos(ctx)
+    # The ICD-10-CM release in force, unless it was published for an earlier year and the
+    # MCE (a date-effective list of valid codes) covers the date: the FY2022-FY2024 gap.
+    current = ctx.codesets.release_for("icd10cm", dos) is not None and not ctx.codesets.stale_on(
+        ("icd10cm",), dos
+    )
     for position, code in enumerate(ctx.claim.diagnoses, start=1):
-        found = ctx.codesets.diagnosis(code, dos)
-        if found.release is None:
-            continue  # no ICD-10-CM release for the date: nothing to judge against
-        if found.value is None:
-            problem = "not a code"
-        elif not found.value.billable:
-            problem = "a header (it has more specific codes below it), not billable"
+        mce = None if current else mce_valid_on(ctx.codesets, code, dos)
+        if mce is not None:
+            valid, release_id = mce
+            if valid:
+                continue
+            problem, release = "not a valid billable code on that date", f"CMS MCE {release_id}"
         else:
-            continue
+            found = ctx.codesets.diagnosis(code, dos)
+            if found.release is None:
+                yield _not_judged("no ICD-10-CM code list or MCE diagnosis table", dos)
+                return
+            if found.value is None:
+                problem = "not a code"
+            elif not found.value.billable:
+                problem = "a header (it has more specific codes below it), not billable"
+            else:
+                continue
+            release = f"ICD-10-CM {found.release.release_id}"
         yield Hit(
             None,
             {
                 "position": position,
                 "code": code,
                 "problem": problem,
-                "release": found.release.release_id,
+                "release": release,
                 "dos": dos,
             },
-            {"diagnosis": code, "position": position, "release": found.release.release_id},
+            {"diagnosis": code, "position": position, "release": release},
         )
 
 
-_EXTERNAL_CAUSE = (("V00", "Y99"),)
+def _first_flagged(ctx: ClaimContext, flag: str) -> Iterator[Hit]:
+    """A hit when the first-listed diagnosis carries the MCE flag on the date of service."""
+    first, dos = ctx.claim.diagnoses[0], _first_dos(ctx)
+    found = diagnosis_facts(ctx.codesets, first, dos)
+    if found is NO_MCE:
+        yield _not_judged(MISSING_TABLE, dos)
+    elif isinstance(found, DiagnosisFacts) and flag in found.flags:
+        values = {"code": first, "release": f" (CMS MCE {found.release_id})"}
+        yield Hit(None, values, {"diagnosis": first, "mce": found.evidence()})
 
 
 @edit(
@@ -110,13 +149,11 @@ _EXTERNAL_CAUSE = (("V00", "Y99"),)
     carc="16",
     rarc=("M76",),
     appealable=False,
-    message="Diagnosis 1 is {code}, an external-cause code (V00-Y99), which cannot be first-listed",
+    message="Diagnosis 1 is {code}, an external-cause code, which cannot be first-listed{release}",
     fix="List the injury or condition first and the external-cause code after it",
 )
 def check_external_first(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
-    first = ctx.claim.diagnoses[0]
-    if _in(first, _EXTERNAL_CAUSE):
-        yield Hit(None, {"code": first}, {"diagnosis": first})
+    return _first_flagged(ctx, "ecodepdx")
 
 
 @edit(
@@ -130,34 +167,31 @@ def check_external_first(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterat
     carc="16",
     rarc=("M76",),
     appealable=False,
-    message="Diagnosis 1 is {code}, a manifestation code (its tabular entry says to code first "
-    "the underlying disease){release}",
+    message="Diagnosis 1 is {code}, a manifestation code, which cannot be first-listed{release}",
     fix="List the underlying disease first and {code} after it",
 )
 def check_manifestation_first(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
-    first = ctx.claim.diagnoses[0]
-    found = ctx.codesets.diagnosis(first, min(line.service_date for line in ctx.lines))
-    if found.value is not None and found.value.manifestation and found.release is not None:
-        yield Hit(
-            None,
-            {"code": first, "release": f" (ICD-10-CM {found.release.release_id})"},
-            {"diagnosis": first, "release": found.release.release_id},
-        )
+    return _first_flagged(ctx, "manifestation")
 
 
-# Sex-specific code ranges (ICD-10-CM chapter and block titles; CPT section headings).
-# Diagnoses for females only: pregnancy, childbirth and the puerperium O00-O9A; female
-# genital organs N70-N98 and their neoplasms C51-C58, D25-D28; pregnancy encounters
-# Z32-Z3A. Males only: male genital organs N40-N53, their neoplasms C60-C63 and D29.
-# Procedures for females only: CPT female genital system and maternity 56405-59899,
-# screening pelvic examination G0101 and Pap smear collection Q0091; males only: CPT
-# male genital system 54000-55899 and PSA screening G0103.
-FEMALE_DIAGNOSES = (("O00", "O9A"), ("N70", "N98"), ("C51", "C58"), ("D25", "D28"), ("Z32", "Z3A"))
-MALE_DIAGNOSES = (("N40", "N53"), ("C60", "C63"), ("D29", "D29"))
+# Sex-specific procedure codes (CPT section headings; the MCE covers diagnoses only).
+# Females only: CPT female genital system and maternity 56405-59899, screening pelvic
+# examination G0101 and Pap smear collection Q0091; males only: CPT male genital system
+# 54000-55899 and PSA screening G0103.
 FEMALE_PROCEDURES = (("56405", "59899"), ("G0101", "G0101"), ("Q0091", "Q0091"))
 MALE_PROCEDURES = (("54000", "55899"), ("G0103", "G0103"))
-_MATERNITY = (("O00", "O9A"),)
-_PERINATAL = (("P00", "P96"), ("Z38", "Z38"))
+# What a profile does with diagnoses after CMS's last sex edit day (SEX-CONFLICT parameter).
+SEX_POLICIES = ("none", "cms_fy2024")
+
+
+def _sex_day(dos: date, policy: str) -> date | None:
+    """The date whose MCE sex flags apply: the date of service up to CMS's last sex edit day;
+    after it, that day if the profile keeps CMS's last lists, else none."""
+    if policy not in SEX_POLICIES:
+        raise ValueError(f"SEX-CONFLICT after_fy2024={policy!r}: expected one of {SEX_POLICIES}")
+    if dos <= LAST_SEX_EDIT_DAY:
+        return dos
+    return LAST_SEX_EDIT_DAY if policy == "cms_fy2024" else None
 
 
 @edit(
@@ -172,38 +206,26 @@ _PERINATAL = (("P00", "P96"), ("Z38", "Z38"))
     appealable=True,
     message="{what} {code} is specific to {sex} patients; the patient's sex is {patient_sex}",
     fix="Check the patient's sex in the eligibility record and the {kind} code",
+    parameters={"after_fy2024": "none"},
 )
 def check_sex(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     sex = ctx.claim.patient.sex
     if sex == "U":
         return
-    other = (
-        (MALE_DIAGNOSES, MALE_PROCEDURES, "male")
-        if sex == "F"
-        else (FEMALE_DIAGNOSES, FEMALE_PROCEDURES, "female")
-    )
-    for position, code in enumerate(ctx.claim.diagnoses, start=1):
-        if _in(code, other[0]):
-            yield Hit(
-                None,
-                {
-                    "what": f"Diagnosis {position}",
-                    "code": code,
-                    "sex": other[2],
-                    "patient_sex": sex,
-                    "kind": "diagnosis",
-                },
-                {"diagnosis": code, "patient_sex": sex},
-                carc="10",
-            )
+    other = "male" if sex == "F" else "female"
+    dos = _first_dos(ctx)
+    day = _sex_day(dos, str(params["after_fy2024"]))
+    if day is not None:
+        yield from _sex_diagnoses(ctx, sex, other, day, dos)
+    procedures = MALE_PROCEDURES if sex == "F" else FEMALE_PROCEDURES
     for line in ctx.lines:
-        if in_ranges(line.procedure_code, other[1]):
+        if in_ranges(line.procedure_code, procedures):
             yield Hit(
                 line.line_number,
                 {
                     "what": f"Line {line.line_number}: procedure",
                     "code": line.procedure_code,
-                    "sex": other[2],
+                    "sex": other,
                     "patient_sex": sex,
                     "kind": "procedure",
                 },
@@ -212,8 +234,39 @@ def check_sex(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
             )
 
 
+def _sex_diagnoses(ctx: ClaimContext, sex: str, flag: str, day: date, dos: date) -> Iterator[Hit]:
+    if not mce_loaded(ctx.codesets):
+        yield _not_judged(MISSING_TABLE, dos)
+        return
+    for position, code in enumerate(ctx.claim.diagnoses, start=1):
+        facts = _facts(ctx, code, day)
+        if facts is None or flag not in facts.flags:
+            continue
+        evidence = {"diagnosis": code, "patient_sex": sex, "mce": facts.evidence()}
+        if day != dos:
+            evidence["policy"] = (
+                f"CMS's last published {flag} list ({day}): the payer profile keeps the sex "
+                "edit CMS stopped on 2024-10-01"
+            )
+        yield Hit(
+            None,
+            {
+                "what": f"Diagnosis {position}",
+                "code": code,
+                "sex": flag,
+                "patient_sex": sex,
+                "kind": "diagnosis",
+            },
+            evidence,
+            carc="10",
+        )
+
+
 def age_on(birth: date, on: date) -> int:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+_AGE_GROUPS = ("newborn", "pediatric", "maternity", "adult")
 
 
 @edit(
@@ -228,20 +281,22 @@ def age_on(birth: date, on: date) -> int:
     appealable=True,
     message="Diagnosis {position} {code} is {kind}; the patient is {age} on {dos}",
     fix="Check the patient's birth date and diagnosis {position}",
-    parameters={"maternity_min_age": 9, "maternity_max_age": 64, "newborn_max_age": 1},
 )
 def check_age(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
-    dos = min(line.service_date for line in ctx.lines)
+    dos = _first_dos(ctx)
     age = age_on(ctx.claim.patient.birth_date, dos)
+    if not mce_loaded(ctx.codesets):
+        yield _not_judged(MISSING_TABLE, dos)
+        return
     for position, code in enumerate(ctx.claim.diagnoses, start=1):
-        kind = None
-        if _in(code, _PERINATAL) and age > int(params["newborn_max_age"]):
-            kind = f"perinatal or newborn (for patients up to {params['newborn_max_age']} year old)"
-        elif _in(code, _MATERNITY) and not (
-            int(params["maternity_min_age"]) <= age <= int(params["maternity_max_age"])
-        ):
-            kind = f"maternity (ages {params['maternity_min_age']}-{params['maternity_max_age']})"
-        if kind:
+        facts = _facts(ctx, code, dos)
+        if facts is None:
+            continue
+        for group in _AGE_GROUPS:
+            limits = age_range(ctx.codesets, group, dos) if group in facts.flags else None
+            if limits is None or limits.low <= age <= limits.high:
+                continue
+            kind = f"in CMS's {group} age group (ages {limits.low}-{limits.high})"
             yield Hit(
                 None,
                 {
@@ -251,5 +306,13 @@ def check_age(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
                     "age": f"{age} years old",
                     "dos": dos,
                 },
-                {"diagnosis": code, "age": age},
+                {
+                    "diagnosis": code,
+                    "age": age,
+                    "age_group": group,
+                    "age_range": [limits.low, limits.high],
+                    "age_range_period": period_text(limits.start, limits.end),
+                    "mce": facts.evidence(),
+                },
             )
+            break

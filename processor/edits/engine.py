@@ -23,7 +23,31 @@ class EditFailed(Exception):
         self.cause = cause
 
 
+_NOT_JUDGED_FIX = (
+    "Load the code-set release with that table for these dates of service (claims-processor "
+    "codesets build/publish) and scrub the claim again"
+)
+
+
 def to_finding(spec: EditSpec, hit: Hit) -> Finding:
+    if hit.not_judged is not None:
+        return construct(
+            Finding,
+            dict(
+                edit_id=spec.edit_id,
+                category=spec.category,
+                level="line" if hit.line_number is not None else "claim",
+                line_number=hit.line_number,
+                disposition="info",
+                group_code=None,
+                carc=None,
+                rarc=[],
+                appealable=False,
+                message=f"{spec.name} not judged: {hit.not_judged}",
+                fix=_NOT_JUDGED_FIX,
+                evidence={**hit.evidence, "not_judged": True},
+            ),
+        )
     values = hit.values
     disposition = spec.disposition
     if hit.escalate:

@@ -294,6 +294,7 @@ def test_build_finds_every_format_by_content(cms_store):
         "place_of_service",
         "asp_pricing",
         "asp_crosswalk",
+        "mce",
     }
     skipped = {s["file"] for s in report.skipped}
     assert not any(name.endswith(("ANWEB.txt", ".csv.gz")) for name in skipped)

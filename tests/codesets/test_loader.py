@@ -27,6 +27,7 @@ def test_sample_loads_every_kind():
             "place_of_service",
             "add_on",
             "asp_pricing",
+            "mce",
         ]
     )
     assert all(len(info.checksum) == 64 for info in codesets.releases())

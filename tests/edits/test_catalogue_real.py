@@ -145,8 +145,26 @@ CASES = [
         1,
     ),
     (
+        "DX-INVALID",
+        "MCE v43.1: J45.909 valid from 2015-10-01 (FY2023: no ICD-10-CM code list in force)",
+        claim(
+            line("99213", dos="2023-03-01"),
+            diagnoses=["J45.909"],
+            received_at="2023-03-02T00:00:00Z",
+        ),
+        0,
+    ),
+    (
+        "DX-INVALID",
+        "MCE v43.1: U07.1 (COVID-19) starts 2020-04-01; not valid on 2019-12-01",
+        claim(
+            line("99213", dos="2019-12-01"), diagnoses=["U07.1"], received_at="2019-12-02T00:00:00Z"
+        ),
+        1,
+    ),
+    (
         "DX-EXTERNAL-FIRST",
-        "W19.XXXA is an external-cause code (V00-Y99) first",
+        "MCE v43.1: W19.XXXA flag ecodepdx, first",
         claim(line("99213"), diagnoses=["W19.XXXA", "S72.001A"]),
         1,
     ),
@@ -158,13 +176,29 @@ CASES = [
     ),
     (
         "DX-MANIFESTATION-FIRST",
-        "icd10cm-tabular-April-2025.xml: G63 has codeFirst",
+        "MCE v43.1: G63 flag manifestation",
         claim(
             line("99213", dos="2025-05-01"),
             diagnoses=["G63", "E11.42"],
             received_at="2025-05-02T00:00:00Z",
         ),
         1,
+    ),
+    (
+        "DX-MANIFESTATION-FIRST",
+        "MCE v43.1: F02.80 flag manifestation, 2024-11-18 (FY2025 has no tabular file)",
+        claim(
+            line("99213", dos="2024-11-18"),
+            diagnoses=["F02.80", "G30.9"],
+            received_at="2024-11-20T00:00:00Z",
+        ),
+        1,
+    ),
+    (
+        "DX-MANIFESTATION-FIRST",
+        "MCE v43.1: I50.20 no manifestation flag (its category has a code-first note)",
+        claim(line("99213"), diagnoses=["I50.20"]),
+        0,
     ),
     (
         "DX-MANIFESTATION-FIRST",
@@ -178,14 +212,26 @@ CASES = [
     ),
     (
         "SEX-CONFLICT",
-        "N40.0 (male genital N40-N53) on a female patient",
+        "MCE v43.1: N40.0 male to 2024-09-30; female patient on 2024-09-15",
+        claim(line("99213", dos="2024-09-15"), diagnoses=["N40.0"]),
+        1,
+    ),
+    (
+        "SEX-CONFLICT",
+        "N40.0 on a female patient on 2024-10-15: CMS has no sex edit from FY2025",
         claim(line("99213"), diagnoses=["N40.0"]),
+        0,
+    ),
+    (
+        "SEX-CONFLICT",
+        "N40.0 on a female patient on 2024-10-15, commercial: CMS's FY2024 lists kept",
+        claim(line("99213"), diagnoses=["N40.0"], **commercial()),
         1,
     ),
     (
         "SEX-CONFLICT",
         "N40.0 on a male patient",
-        claim(line("99213"), diagnoses=["N40.0"], patient={"sex": "M"}),
+        claim(line("99213", dos="2024-09-15"), diagnoses=["N40.0"], patient={"sex": "M"}),
         0,
     ),
     (
@@ -202,13 +248,13 @@ CASES = [
     ),
     (
         "AGE-CONFLICT",
-        "Z38.00 (newborn) on a 66-year-old",
+        "MCE v43.1: Z38.00 newborn (age 0) on a 66-year-old",
         claim(line("99213"), diagnoses=["Z38.00"]),
         1,
     ),
     (
         "AGE-CONFLICT",
-        "O80 (maternity) on a 66-year-old",
+        "MCE v43.1: O80 maternity (9-64) on a 66-year-old",
         claim(line("99213"), diagnoses=["O80"]),
         1,
     ),
@@ -216,6 +262,12 @@ CASES = [
         "AGE-CONFLICT",
         "O80 on a 30-year-old",
         claim(line("99213"), diagnoses=["O80"], patient={"birth_date": "1994-01-01"}),
+        0,
+    ),
+    (
+        "AGE-CONFLICT",
+        "MCE v43.1: P07.30 newborn only to 2016-09-30; a 66-year-old in 2024",
+        claim(line("99213"), diagnoses=["P07.30"]),
         0,
     ),
     # -- modifiers ---------------------------------------------------------------------------
@@ -483,5 +535,5 @@ def test_inactive_code_carries_the_level2_rarc(scrub):
 
 
 def test_sex_conflict_codes(scrub):
-    found = scrub(claim(line("55700"), diagnoses=["N40.0"]), "SEX-CONFLICT")
+    found = scrub(claim(line("55700", dos="2024-09-15"), diagnoses=["N40.0"]), "SEX-CONFLICT")
     assert sorted(f.carc for f in found) == ["10", "7"]

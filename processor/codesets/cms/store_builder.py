@@ -89,6 +89,7 @@ def build_store(source: Path, out: Path, progress: Progress | None = None) -> Bu
             sources,
             notes,
             partial,
+            max((p.valid_until for p in parts if p.valid_until is not None), default=None),
         )
         entry = save_release(out, CodeSetRelease(info, table))
         report.releases.append(entry)

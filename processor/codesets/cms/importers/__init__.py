@@ -2,13 +2,14 @@
 
 from pathlib import Path
 
-from processor.codesets.cms.importers import hcpcs, icd10cm, ncci, pfs, reference
+from processor.codesets.cms.importers import hcpcs, icd10cm, mce, ncci, pfs, reference
 from processor.codesets.cms.importers.base import Imported, Importer, ImportError_, head
 
 IMPORTERS: list[Importer] = [
     *ncci.IMPORTERS,
     *hcpcs.IMPORTERS,
     *icd10cm.IMPORTERS,
+    *mce.IMPORTERS,
     *pfs.IMPORTERS,
     *reference.IMPORTERS,
 ]

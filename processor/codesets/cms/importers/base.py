@@ -38,6 +38,7 @@ class Imported:
     entries: Any
     sources: list[Path] = field(default_factory=list)
     note: str = ""
+    valid_until: date | None = None  # the end of the period the source says it covers
 
 
 @dataclass(frozen=True)

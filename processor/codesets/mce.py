@@ -1,0 +1,110 @@
+"""Diagnosis attributes from CMS's Medicare Code Editor (MCE) by date of service, with the
+policy for a date the MCE in force does not cover.
+
+A code's attributes (age group, sex, manifestation, external cause ...) are the flags of
+its MCE row covering the date. When no row covers it (a date past the newest MCE fiscal year
+or before the first, or a code not valid that day), the flags come from the code's nearest
+row and the evidence says so: these attributes change rarely (P codes lost the newborn flag
+once, in FY2017). A code absent from the MCE has no attributes (DX-INVALID judges it); no
+MCE loaded at all means the edits cannot judge, which they report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from processor.codesets.model import MCE_AGE_RANGES_KEY, MceAgeRange, MceRow
+from processor.codesets.store import CodeSets
+
+# The last day CMS's MCE carried sex flags: CMS dropped the sex-conflict edit with FY2025.
+LAST_SEX_EDIT_DAY = date(2024, 9, 30)
+
+
+def period_text(start: date, end: date | None) -> str:
+    return f"{start} to {end}" if end is not None else f"from {start}"
+
+
+@dataclass(frozen=True, slots=True)
+class DiagnosisFacts:
+    code: str
+    flags: frozenset[str]
+    release_id: str
+    row: MceRow
+    on: date  # the date asked about
+    nearest: bool  # no row covers `on`: the flags are those of the nearest row
+
+    def evidence(self) -> dict[str, Any]:
+        found: dict[str, Any] = {
+            "release": f"MCE {self.release_id}",
+            "period": period_text(self.row.start, self.row.end),
+            "flags": sorted(self.flags),
+        }
+        if self.nearest:
+            found["taken_from_nearest"] = (
+                f"no MCE row of {self.code} covers {self.on}: flags of its nearest period"
+            )
+        return found
+
+
+class _Missing:
+    """No MCE release is loaded: the attribute edits cannot judge."""
+
+    def __repr__(self) -> str:
+        return "NO_MCE"
+
+
+NO_MCE = _Missing()
+MISSING_TABLE = "the CMS Medicare Code Editor diagnosis table (kind mce) is not loaded"
+
+
+def mce_loaded(codesets: CodeSets) -> bool:
+    return codesets.newest("mce") is not None
+
+
+def diagnosis_facts(codesets: CodeSets, code: str, on: date) -> DiagnosisFacts | _Missing | None:
+    """The MCE attributes of `code` on `on`: facts, None (the code is not in the MCE), or
+    NO_MCE (no MCE release loaded). Memoised per code and date."""
+    key = code.replace(".", "").upper()
+    return codesets.memoised(("mce facts", key, on), lambda: _facts(codesets, key, on))
+
+
+def _facts(codesets: CodeSets, code: str, on: date) -> DiagnosisFacts | _Missing | None:
+    release = codesets.nearest_release("mce", on)
+    if release is None:
+        return NO_MCE
+    entry = release.entries.get(code)
+    if entry is None:
+        return None
+    row = entry.row_on(on)
+    nearest = row is None
+    if row is None:
+        row = entry.nearest(on)
+    return DiagnosisFacts(code, frozenset(row.flags), release.info.release_id, row, on, nearest)
+
+
+def age_range(codesets: CodeSets, group: str, on: date) -> MceAgeRange | None:
+    """CMS's age range of an MCE age group on a date (the nearest one when none covers it)."""
+    release = codesets.nearest_release("mce", on)
+    if release is None:
+        return None
+    ranges = [r for r in release.entries.get(MCE_AGE_RANGES_KEY, ()) if r.group == group]
+    covering = [r for r in ranges if r.covers(on)]
+    if covering:
+        return covering[0]
+    return min(
+        ranges,
+        key=lambda r: (r.start - on).days if on < r.start else (on - (r.end or on)).days,
+        default=None,
+    )
+
+
+def mce_valid_on(codesets: CodeSets, code: str, on: date) -> tuple[bool, str] | None:
+    """Whether the MCE lists `code` as a valid ICD-10-CM code on `on`, and the release id;
+    None when no MCE release in force covers the date (past its newest fiscal year too)."""
+    release = codesets.release_for("mce", on)
+    if release is None or codesets.stale_on(("mce",), on):
+        return None
+    entry = release.entries.get(code.replace(".", "").upper())
+    return (entry is not None and entry.row_on(on) is not None, release.info.release_id)
