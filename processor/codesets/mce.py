@@ -33,7 +33,7 @@ class DiagnosisFacts:
     release_id: str
     row: MceRow
     on: date  # the date asked about
-    nearest: bool  # no row covers `on`: the flags are those of the nearest row
+    nearest: str  # why the flags come from the nearest period ("" when the MCE covers `on`)
 
     def evidence(self) -> dict[str, Any]:
         found: dict[str, Any] = {
@@ -42,9 +42,7 @@ class DiagnosisFacts:
             "flags": sorted(self.flags),
         }
         if self.nearest:
-            found["taken_from_nearest"] = (
-                f"no MCE row of {self.code} covers {self.on}: flags of its nearest period"
-            )
+            found["taken_from_nearest"] = self.nearest
         return found
 
 
@@ -78,9 +76,13 @@ def _facts(codesets: CodeSets, code: str, on: date) -> DiagnosisFacts | _Missing
     if entry is None:
         return None
     row = entry.row_on(on)
-    nearest = row is None
+    end = release.info.nominal_end()
+    nearest = ""
     if row is None:
         row = entry.nearest(on)
+        nearest = f"no MCE row of {code} covers {on}: flags of its nearest period"
+    elif end is not None and on > end:
+        nearest = f"MCE {release.info.release_id} was published to {end}: flags of its last period"
     return DiagnosisFacts(code, frozenset(row.flags), release.info.release_id, row, on, nearest)
 
 
