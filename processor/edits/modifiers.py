@@ -172,9 +172,7 @@ def check_dme_purchase_rental(ctx: ClaimContext, params: Mapping[str, Any]) -> I
 )
 def check_wastage(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
-        # Separately payable Part B drugs: J-codes with an ASP payment limit in force.
-        drug = line.enrichment.drug
-        if not line.procedure_code.startswith("J") or drug is None or drug.payment_limit is None:
+        if not line.procedure_code.startswith("J"):
             continue
         mods = set(line.modifiers)
         if {"JW", "JZ"} <= mods:
@@ -183,14 +181,39 @@ def check_wastage(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]
             problem = "is a separately payable drug without JW or JZ"
         else:
             continue
-        yield Hit(
-            line.line_number,
-            {"line": line.line_number, "code": line.procedure_code, "problem": problem},
-            {
-                "modifiers": list(line.modifiers),
-                "release": line.enrichment.releases.get("asp_pricing"),
-            },
+        payable = _separately_payable(ctx, line)
+        if isinstance(payable, Hit):
+            yield payable
+        elif payable is not None:
+            yield Hit(
+                line.line_number,
+                {"line": line.line_number, "code": line.procedure_code, "problem": problem},
+                {"modifiers": list(line.modifiers), **payable},
+            )
+
+
+def _separately_payable(ctx: ClaimContext, line: EnrichedLine) -> dict[str, Any] | Hit | None:
+    """Evidence that the J-code is a separately payable drug (an ASP payment limit), None
+    when it is not, or a not-judged hit when no ASP file is loaded. A date before every ASP
+    file takes the nearest one (a drug's payability rarely changes) and says so."""
+    drug = line.enrichment.drug
+    if drug is not None and drug.payment_limit is not None:
+        return {"release": line.enrichment.releases.get("asp_pricing")}
+    if ctx.codesets.release_for("asp_pricing", line.service_date) is not None:
+        return None  # the ASP file in force has no payment limit for it
+    nearest = ctx.codesets.nearest_release("asp_pricing", line.service_date)
+    if nearest is None:
+        table = "no ASP payment-limit file (kind asp_pricing) is loaded"
+        return Hit(
+            line.line_number, {}, {"missing": table}, not_judged=f"line {line.line_number}: {table}"
         )
+    if nearest.entries.get(line.procedure_code) is None:
+        return None
+    return {
+        "release": nearest.info.release_id,
+        "taken_from_nearest": f"no ASP file covers {line.service_date}: payment limit in "
+        f"ASP {nearest.info.release_id}",
+    }
 
 
 def is_e_m(line: EnrichedLine) -> bool:

@@ -496,6 +496,15 @@ def test_drug_wastage_on_asp_drugs(scrub):
     )
 
 
+def test_drug_wastage_before_every_asp_file_takes_the_nearest(scrub):
+    # The first ASP payment-limit file here is October 2025 (J9035 10 MG, separately
+    # payable); no file covers 2024-11-18, so the nearest one judges and the evidence says so.
+    data = claim(line("J9035", units=10, dos="2024-11-18"), received_at="2024-11-20T00:00:00Z")
+    [f] = scrub(data, "DRUG-WASTAGE")
+    assert f.disposition == "review" and f.evidence["release"] == "2025-10"
+    assert "2024-11-18" in f.evidence["taken_from_nearest"]
+
+
 def test_mue_day_appealability_follows_the_mai(scrub):
     # ncci_mue_practitioner: 99202 MUE 1 MAI 2 (policy: not appealable); 20610 MAI 3.
     policy = scrub(claim(line("99202"), line("99202", "76")), "MUE-DAY")
