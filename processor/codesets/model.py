@@ -119,7 +119,7 @@ class FeeScheduleIndicators(NamedTuple):
 class DiagnosisCode(NamedTuple):
     code: str  # without the dot
     billable: bool
-    manifestation: bool
+    manifestation: bool  # tabular "code first" note (not used by edits: see MceCode)
     description: str
 
 

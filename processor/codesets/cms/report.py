@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from processor.codes import code_system
+from processor.codesets.mce import DiagnosisFacts, diagnosis_facts
 from processor.codesets.model import CodeSetRelease, ReleaseInfo
 from processor.codesets.ptp import PtpTable
 from processor.codesets.store import CodeSets
@@ -58,7 +59,9 @@ def show_code(codesets: CodeSets, code: str, on: date) -> dict[str, Any]:
         out["diagnosis"] = (
             {
                 "billable": diagnosis.value.billable,
-                "manifestation": diagnosis.value.manifestation,
+                # a "code first" note in the tabular (a sequencing instruction); the edits
+                # take manifestation status from the MCE below
+                "code_first_note": diagnosis.value.manifestation,
                 "description": diagnosis.value.description,
                 "release": diagnosis.release.release_id,
             }
@@ -68,8 +71,11 @@ def show_code(codesets: CodeSets, code: str, on: date) -> dict[str, Any]:
                 "release": diagnosis.release.release_id if diagnosis.release else None,
             }
         )
+    facts = diagnosis_facts(codesets, code, on)
+    if isinstance(facts, DiagnosisFacts):
+        out["mce"] = facts.evidence()
     stale = sorted(
-        codesets.stale_on(("hcpcs", "icd10cm", "ncci_ptp", "mue_practitioner", "pfs"), on)
+        codesets.stale_on(("hcpcs", "icd10cm", "mce", "ncci_ptp", "mue_practitioner", "pfs"), on)
     )
     if stale:
         out["stale"] = stale

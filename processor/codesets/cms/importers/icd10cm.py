@@ -1,5 +1,6 @@
-"""ICD-10-CM: CMS/NCHS order files, code lists, the tabular XML (its "code first" notes
-mark manifestation codes) and flat TSV tables.
+"""ICD-10-CM: CMS/NCHS order files, code lists, the tabular XML (its "code first" notes are
+recorded in DiagnosisCode.manifestation; they are sequencing instructions, and the edits take
+manifestation status from CMS's Medicare Code Editor instead) and flat TSV tables.
 
 Releases follow the fiscal year (October 1) with mid-year updates: a file for "April 2025"
 is release FY2025-04 in force from 2025-04-01; an October or year-only file is the base
