@@ -164,7 +164,7 @@ def test_health_and_ready(kafka, topic_prefix, worker_factory):
     assert (
         status == 200 and ready["ready"] is True and ready["assigned_partitions"] == 12 + 12 + 12
     )  # submitted, enriched, history changelog
-    assert ready["codeset_releases"] == 11
+    assert ready["codeset_releases"] == 12  # the sample releases, the MCE among them
 
 
 def test_a_restarted_worker_loses_nothing(kafka, topic_prefix, worker_factory, tmp_path):
