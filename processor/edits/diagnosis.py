@@ -7,23 +7,10 @@ from datetime import date
 from typing import Any
 
 from processor.codes import in_ranges
-from processor.edits.base import ClaimContext, Hit, edit
+from processor.edits.base import ClaimContext, Hit, check
 
 
-@edit(
-    "DX-POINTER",
-    name="Diagnosis pointer",
-    stage="diagnosis",
-    category="diagnosis",
-    level="line",
-    disposition="reject",
-    group_code="CO",
-    carc="16",
-    rarc=("M76",),
-    appealable=False,
-    message="Line {line}: {problem}",
-    fix="Point line {line} at the diagnoses (1 to {count}) that support {code}",
-)
+@check("DX-POINTER")
 def check_pointers(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     count = len(ctx.claim.diagnoses)
     for line in ctx.lines:
@@ -56,21 +43,7 @@ def _in(code: str, ranges: tuple[tuple[str, str], ...]) -> bool:
     return in_ranges(_category(code), ranges)
 
 
-@edit(
-    "DX-INVALID",
-    name="Invalid or non-billable diagnosis",
-    stage="diagnosis",
-    category="diagnosis",
-    level="claim",
-    disposition="reject",
-    group_code="CO",
-    carc="146",
-    rarc=("M76",),
-    appealable=False,
-    message="Diagnosis {position} {code} is {problem} in ICD-10-CM {release} (dates of service from {dos})",
-    fix="Replace diagnosis {position} with the most specific billable code (a code with no "
-    "codes below it)",
-)
+@check("DX-INVALID")
 def check_invalid_diagnosis(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     dos = min(line.service_date for line in ctx.lines)
     for position, code in enumerate(ctx.claim.diagnoses, start=1):
@@ -99,41 +72,14 @@ def check_invalid_diagnosis(ctx: ClaimContext, params: Mapping[str, Any]) -> Ite
 _EXTERNAL_CAUSE = (("V00", "Y99"),)
 
 
-@edit(
-    "DX-EXTERNAL-FIRST",
-    name="External-cause code first",
-    stage="diagnosis",
-    category="diagnosis",
-    level="claim",
-    disposition="reject",
-    group_code="CO",
-    carc="16",
-    rarc=("M76",),
-    appealable=False,
-    message="Diagnosis 1 is {code}, an external-cause code (V00-Y99), which cannot be first-listed",
-    fix="List the injury or condition first and the external-cause code after it",
-)
+@check("DX-EXTERNAL-FIRST")
 def check_external_first(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     first = ctx.claim.diagnoses[0]
     if _in(first, _EXTERNAL_CAUSE):
         yield Hit(None, {"code": first}, {"diagnosis": first})
 
 
-@edit(
-    "DX-MANIFESTATION-FIRST",
-    name="Manifestation code first",
-    stage="diagnosis",
-    category="diagnosis",
-    level="claim",
-    disposition="reject",
-    group_code="CO",
-    carc="16",
-    rarc=("M76",),
-    appealable=False,
-    message="Diagnosis 1 is {code}, a manifestation code (its tabular entry says to code first "
-    "the underlying disease){release}",
-    fix="List the underlying disease first and {code} after it",
-)
+@check("DX-MANIFESTATION-FIRST")
 def check_manifestation_first(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     first = ctx.claim.diagnoses[0]
     found = ctx.codesets.diagnosis(first, min(line.service_date for line in ctx.lines))
@@ -160,19 +106,7 @@ _MATERNITY = (("O00", "O9A"),)
 _PERINATAL = (("P00", "P96"), ("Z38", "Z38"))
 
 
-@edit(
-    "SEX-CONFLICT",
-    name="Diagnosis or procedure specific to the other sex",
-    stage="diagnosis",
-    category="demographic",
-    level="line",
-    disposition="deny",
-    group_code="CO",
-    carc="10",
-    appealable=True,
-    message="{what} {code} is specific to {sex} patients; the patient's sex is {patient_sex}",
-    fix="Check the patient's sex in the eligibility record and the {kind} code",
-)
+@check("SEX-CONFLICT")
 def check_sex(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     sex = ctx.claim.patient.sex
     if sex == "U":
@@ -216,20 +150,7 @@ def age_on(birth: date, on: date) -> int:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 
-@edit(
-    "AGE-CONFLICT",
-    name="Diagnosis inconsistent with the patient's age",
-    stage="diagnosis",
-    category="demographic",
-    level="claim",
-    disposition="deny",
-    group_code="CO",
-    carc="9",
-    appealable=True,
-    message="Diagnosis {position} {code} is {kind}; the patient is {age} on {dos}",
-    fix="Check the patient's birth date and diagnosis {position}",
-    parameters={"maternity_min_age": 9, "maternity_max_age": 64, "newborn_max_age": 1},
-)
+@check("AGE-CONFLICT")
 def check_age(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     dos = min(line.service_date for line in ctx.lines)
     age = age_on(ctx.claim.patient.birth_date, dos)

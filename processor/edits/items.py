@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from processor.codes import in_ranges
-from processor.edits.base import ClaimContext, Hit, edit
+from processor.edits.base import ClaimContext, Hit, check
 from processor.enrichment import normalise_ndc
 from processor.models import EnrichedLine
 
@@ -32,21 +32,7 @@ def is_drug(line: EnrichedLine) -> bool:
     )
 
 
-@edit(
-    "NDC-REQUIRED",
-    name="NDC required on drug lines",
-    stage="items",
-    category="drug",
-    level="line",
-    disposition="reject",
-    group_code="CO",
-    carc="16",
-    rarc=("M119",),
-    appealable=False,
-    message="Line {line}: drug code {code} has no NDC",
-    fix="Give the NDC, quantity and unit of the drug on line {line} (837P loop 2410)",
-    parameters={"required": True},
-)
+@check("NDC-REQUIRED")
 def check_ndc_required(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     if not params["required"]:
         return
@@ -59,20 +45,7 @@ def check_ndc_required(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator
             )
 
 
-@edit(
-    "NDC-FORMAT",
-    name="NDC, quantity and unit",
-    stage="items",
-    category="drug",
-    level="line",
-    disposition="reject",
-    group_code="CO",
-    carc="16",
-    rarc=("M119",),
-    appealable=False,
-    message="Line {line}: {problem}",
-    fix="Give the 11-digit NDC (5-4-2), a quantity above 0 and a unit of UN, ML, GR, F2 or ME",
-)
+@check("NDC-FORMAT")
 def check_ndc_format(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         drug = line.drug
@@ -94,21 +67,7 @@ def check_ndc_format(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[H
             )
 
 
-@edit(
-    "DRUG-ADMIN-NO-DRUG",
-    name="Drug administered, no drug billed",
-    stage="items",
-    category="missing_item",
-    level="line",
-    disposition="review",
-    group_code=None,
-    carc=None,
-    appealable=False,
-    message="Line {line}: {code} (drug administration) on {dos} with no drug line for that date: "
-    "the drug is paid at $0 unless it is billed",
-    fix="Add the drug (J or Q code with its NDC and units) given on {dos}, unless the patient "
-    "supplied it",
-)
+@check("DRUG-ADMIN-NO-DRUG")
 def check_admin_without_drug(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         if not in_ranges(line.procedure_code, DRUG_ADMINISTRATION):
@@ -121,21 +80,7 @@ def check_admin_without_drug(ctx: ClaimContext, params: Mapping[str, Any]) -> It
             )
 
 
-@edit(
-    "SUPPLY-CPT",
-    name="Supplies billed with CPT 99070",
-    stage="items",
-    category="payer_policy",
-    level="line",
-    disposition="deny",
-    group_code="CO",
-    carc="97",
-    rarc=("M20",),
-    appealable=False,
-    message="Line {line}: {code} (supplies and materials) is not paid separately; the payer wants "
-    "the specific HCPCS Level II supply code",
-    fix="Bill the supply with its HCPCS Level II code (A4000-A8999), or drop it if it is bundled",
-)
+@check("SUPPLY-CPT")
 def check_supply_cpt(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         if line.procedure_code in SUPPLIES_AS_CPT:
@@ -146,20 +91,7 @@ def check_supply_cpt(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[H
             )
 
 
-@edit(
-    "DME-ORDERING",
-    name="Ordering provider for DME, orthotics, prosthetics and supplies",
-    stage="items",
-    category="dme",
-    level="line",
-    disposition="reject",
-    group_code="CO",
-    carc="16",
-    rarc=("N264",),
-    appealable=False,
-    message="Line {line}: {code} is an ordered item and the claim has no referring (ordering) provider",
-    fix="Give the ordering provider's NPI in referring_provider (837P loop 2310A / 2420E)",
-)
+@check("DME-ORDERING")
 def check_ordering_provider(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     if ctx.claim.referring_provider is not None:
         return

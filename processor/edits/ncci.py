@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
-from processor.edits.base import ClaimContext, Hit, edit
+from processor.edits.base import ClaimContext, Hit, check
 from processor.edits.modifiers import is_e_m
 from processor.models import EnrichedLine
 
@@ -70,20 +70,7 @@ def bypass_modifier(line: EnrichedLine) -> str | None:
     return None
 
 
-@edit(
-    "NCCI-PTP",
-    name="NCCI procedure-to-procedure pair",
-    stage="ncci_mue",
-    category="ncci_ptp",
-    level="line",
-    disposition="deny",
-    group_code="CO",
-    carc="236",
-    appealable=True,
-    message="Line {line}: {column2} is column 2 of an NCCI pair with {column1} (line {other}) on "
-    "{dos}; modifier indicator {indicator} {why}",
-    fix="{fix}",
-)
+@check("NCCI-PTP")
 def check_ptp(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     lines = ctx.lines
     if len(lines) < 2:
@@ -139,21 +126,7 @@ def _mue_evidence(line: EnrichedLine) -> dict[str, Any]:
     return {"mue": mue.value, "mai": mue.mai, "table": mue.table, "release": mue.release}
 
 
-@edit(
-    "MUE-LINE",
-    name="MUE per line (MAI 1)",
-    stage="ncci_mue",
-    category="mue",
-    level="line",
-    disposition="deny",
-    group_code="CO",
-    carc="151",
-    rarc=("N362",),
-    appealable=True,
-    message="Line {line}: {units} units of {code} exceed the MUE of {mue} per line (MAI 1, {table} table)",
-    fix="Bill at most {mue} units on line {line}; if more were medically necessary, split them "
-    "over lines with the appropriate modifiers or appeal with the records",
-)
+@check("MUE-LINE")
 def check_mue_line(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         mue = line.enrichment.mue
@@ -171,21 +144,7 @@ def check_mue_line(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit
             )
 
 
-@edit(
-    "MUE-DAY",
-    name="MUE per date of service (MAI 2 and 3)",
-    stage="ncci_mue",
-    category="mue",
-    level="line",
-    disposition="deny",
-    group_code="CO",
-    carc="151",
-    rarc=("N362",),
-    appealable=True,
-    message="Line {line}: {total} units of {code} on {dos} (lines {lines}) exceed the MUE of "
-    "{mue} per day (MAI {mai}: {kind})",
-    fix="Bill at most {mue} units of {code} for {dos}{appeal}",
-)
+@check("MUE-DAY")
 def check_mue_day(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     groups: dict[tuple[str, Any], list[EnrichedLine]] = defaultdict(list)
     for line in ctx.lines:
@@ -218,20 +177,7 @@ def check_mue_day(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]
             )
 
 
-@edit(
-    "MUE-ZERO",
-    name="MUE value 0",
-    stage="ncci_mue",
-    category="mue",
-    level="line",
-    disposition="deny",
-    group_code="CO",
-    carc="151",
-    rarc=("N362",),
-    appealable=False,
-    message="Line {line}: {code} has an MUE of 0 in the {table} table: not payable for this provider type",
-    fix="Bill {code} from the provider type it is payable for, or use the right code",
-)
+@check("MUE-ZERO")
 def check_mue_zero(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         mue = line.enrichment.mue
@@ -247,19 +193,7 @@ def check_mue_zero(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit
             )
 
 
-@edit(
-    "ADDON-PRIMARY",
-    name="Add-on code without its primary",
-    stage="ncci_mue",
-    category="add_on",
-    level="line",
-    disposition="deny",
-    group_code="CO",
-    carc="B15",
-    appealable=True,
-    message="Line {line}: add-on code {code} (type {type}) has no {needed} on the claim for {dos}",
-    fix="Bill the primary procedure for {dos} on this claim, or remove line {line}",
-)
+@check("ADDON-PRIMARY")
 def check_add_on(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         add_on = line.enrichment.add_on
