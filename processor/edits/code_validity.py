@@ -47,7 +47,7 @@ def _release_note(release_id: str | None) -> str:
     return f" (release {release_id})" if release_id else ""
 
 
-@check("CODE-INACTIVE")
+@check("CODE-INACTIVE", when={"code_invalid"})
 def check_code_active(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         e = line.enrichment
@@ -77,7 +77,7 @@ def check_code_active(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[
             )
 
 
-@check("CAT-II")
+@check("CAT-II", when={"category_ii"})
 def check_category_ii(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         if line.enrichment.code_system == "CPT Category II":
@@ -116,7 +116,7 @@ _PFS_STATUS = {
 }
 
 
-@check("MCR-COVERAGE")
+@check("MCR-COVERAGE", when={"not_covered"})
 def check_medicare_coverage(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         e = line.enrichment
@@ -151,7 +151,7 @@ def check_medicare_coverage(ctx: ClaimContext, params: Mapping[str, Any]) -> Ite
         )
 
 
-@check("PFS-BUNDLED")
+@check("PFS-BUNDLED", when={"bundled"})
 def check_bundled(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         if line.enrichment.pfs_status == "B":
@@ -167,7 +167,7 @@ def check_bundled(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]
             )
 
 
-@check("NOC-DETAIL")
+@check("NOC-DETAIL", when={"noc"})
 def check_noc_detail(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         if not line.enrichment.noc:

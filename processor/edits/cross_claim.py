@@ -125,7 +125,7 @@ def check_ptp_across_claims(ctx: ClaimContext, params: Mapping[str, Any]) -> Ite
             break
 
 
-@check("MUE-CROSS")
+@check("MUE-CROSS", when={"mue_day"})
 def check_mue_across_claims(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     excluded = _claims_to_leave_out(ctx)
     if excluded is None:

@@ -62,7 +62,7 @@ def check_charge(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
             )
 
 
-@check("PROC-FORMAT")
+@check("PROC-FORMAT", when={"bad_code_format"})
 def check_procedure_format(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         if code_system(line.procedure_code) == "unknown":
@@ -73,7 +73,7 @@ def check_procedure_format(ctx: ClaimContext, params: Mapping[str, Any]) -> Iter
             )
 
 
-@check("MOD-FORMAT")
+@check("MOD-FORMAT", when={"modifiers"})
 def check_modifier_format(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         seen: set[str] = set()

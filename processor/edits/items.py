@@ -8,7 +8,7 @@ from typing import Any
 from processor.codes import in_ranges
 from processor.edits.base import ClaimContext, Hit, check
 from processor.enrichment import normalise_ndc
-from processor.models import EnrichedLine
+from processor.models import EnrichedLine, LineEnrichment
 
 NDC_UNITS = frozenset({"UN", "ML", "GR", "F2", "ME"})
 # Drug administration CPT codes: hydration, therapeutic/prophylactic/diagnostic injections
@@ -22,17 +22,20 @@ ORDERED_ITEMS = (("E0100", "E9999"), ("K0001", "K9999"), ("L0100", "L9999"), ("A
 
 def is_drug(line: EnrichedLine) -> bool:
     """A drug line: a J-code, or a Q/S code with drug pricing (ASP) or a drug BETOS (O1D/O1E)."""
-    code = line.procedure_code
+    return is_drug_code(line.procedure_code, line.enrichment)
+
+
+def is_drug_code(code: str, e: LineEnrichment) -> bool:
+    """`is_drug` for a code under its enrichment."""
     if code.startswith("J"):
         return True
-    e = line.enrichment
     return code[:1] in ("Q", "S") and (
         (e.drug is not None and e.drug.payment_limit is not None)
         or (e.betos or "").startswith(("O1D", "O1E"))
     )
 
 
-@check("NDC-REQUIRED")
+@check("NDC-REQUIRED", when={"drug"})
 def check_ndc_required(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     if not params["required"]:
         return
@@ -45,7 +48,7 @@ def check_ndc_required(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator
             )
 
 
-@check("NDC-FORMAT")
+@check("NDC-FORMAT", when={"ndc"})
 def check_ndc_format(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         drug = line.drug
@@ -67,7 +70,7 @@ def check_ndc_format(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[H
             )
 
 
-@check("DRUG-ADMIN-NO-DRUG")
+@check("DRUG-ADMIN-NO-DRUG", when={"drug_admin"})
 def check_admin_without_drug(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         if not in_ranges(line.procedure_code, DRUG_ADMINISTRATION):
@@ -80,7 +83,7 @@ def check_admin_without_drug(ctx: ClaimContext, params: Mapping[str, Any]) -> It
             )
 
 
-@check("SUPPLY-CPT")
+@check("SUPPLY-CPT", when={"supply_cpt"})
 def check_supply_cpt(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         if line.procedure_code in SUPPLIES_AS_CPT:
@@ -91,7 +94,7 @@ def check_supply_cpt(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[H
             )
 
 
-@check("DME-ORDERING")
+@check("DME-ORDERING", when={"ordered_item"})
 def check_ordering_provider(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     if ctx.claim.referring_provider is not None:
         return

@@ -40,7 +40,7 @@ def is_ambulance_origin_destination(modifier: str) -> bool:
     )
 
 
-@check("MOD-UNKNOWN")
+@check("MOD-UNKNOWN", when={"modifiers"})
 def check_unknown_modifier(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     codesets = ctx.codesets
     for line in ctx.lines:
@@ -71,7 +71,7 @@ def _unknown_modifier(codesets: CodeSets, modifier: str, on: date) -> bool:
     return covered and listed.value is None and level2.value is None
 
 
-@check("MOD-LATERALITY")
+@check("MOD-LATERALITY", when={"limb_orthotic", "modifiers"})
 def check_laterality(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         mods = set(line.modifiers)
@@ -92,7 +92,7 @@ def check_laterality(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[H
             )
 
 
-@check("DME-PURCHASE-RENTAL")
+@check("DME-PURCHASE-RENTAL", when={"dme_purchase_rental"})
 def check_dme_purchase_rental(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         indicator = line.enrichment.pricing_indicator
@@ -121,7 +121,7 @@ def check_dme_purchase_rental(ctx: ClaimContext, params: Mapping[str, Any]) -> I
         )
 
 
-@check("DRUG-WASTAGE")
+@check("DRUG-WASTAGE", when={"asp_drug"})
 def check_wastage(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         # Separately payable Part B drugs: J-codes with an ASP payment limit in force.
@@ -149,7 +149,7 @@ def is_e_m(line: EnrichedLine) -> bool:
     return in_ranges(line.procedure_code, E_M)
 
 
-@check("EM-MOD25")
+@check("EM-MOD25", when={"e_m"})
 def check_em_25(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for em in ctx.lines:
         if not is_e_m(em) or "25" in em.modifiers:
@@ -177,7 +177,7 @@ def check_em_25(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
             break
 
 
-@check("AMB-ORIGIN-DEST")
+@check("AMB-ORIGIN-DEST", when={"ambulance"})
 def check_ambulance(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         if in_ranges(line.procedure_code, AMBULANCE) and not any(
@@ -196,7 +196,7 @@ def check_ambulance(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hi
 _ALLOWS = {"26": {"1", "6", "8"}, "TC": {"1"}}
 
 
-@check("MOD-PCTC")
+@check("MOD-PCTC", when={"modifiers"})
 def check_pctc(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         indicator = line.enrichment.pc_tc_indicator

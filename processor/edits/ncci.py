@@ -126,7 +126,7 @@ def _mue_evidence(line: EnrichedLine) -> dict[str, Any]:
     return {"mue": mue.value, "mai": mue.mai, "table": mue.table, "release": mue.release}
 
 
-@check("MUE-LINE")
+@check("MUE-LINE", when={"mue_line"})
 def check_mue_line(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         mue = line.enrichment.mue
@@ -144,7 +144,7 @@ def check_mue_line(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit
             )
 
 
-@check("MUE-DAY")
+@check("MUE-DAY", when={"mue_day"})
 def check_mue_day(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     groups: dict[tuple[str, Any], list[EnrichedLine]] = defaultdict(list)
     for line in ctx.lines:
@@ -177,7 +177,7 @@ def check_mue_day(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]
             )
 
 
-@check("MUE-ZERO")
+@check("MUE-ZERO", when={"mue_zero"})
 def check_mue_zero(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         mue = line.enrichment.mue
@@ -193,7 +193,7 @@ def check_mue_zero(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit
             )
 
 
-@check("ADDON-PRIMARY")
+@check("ADDON-PRIMARY", when={"add_on"})
 def check_add_on(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         add_on = line.enrichment.add_on

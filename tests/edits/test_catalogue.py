@@ -40,7 +40,9 @@ def test_a_check_without_a_row_fails_loudly():
 
 def test_a_row_missing_a_column_names_it(tmp_path):
     text = CATALOGUE_FILE.read_text().replace('carc = "18"\n', "", 1)
-    with pytest.raises(CatalogueError, match=r"row \d+ \(DUP-\w+\): missing column\(s\) \['carc'\]"):
+    with pytest.raises(
+        CatalogueError, match=r"row \d+ \(DUP-\w+\): missing column\(s\) \['carc'\]"
+    ):
         read_table(_table(tmp_path, text))
 
 
