@@ -38,8 +38,6 @@ _MAX_DAYS = 20_000
 # Derived per-code facts kept in `CodeSets.memo`: codes in use times release combinations.
 _MAX_MEMO = 500_000
 _MISSING = object()
-# PTP answers kept per (column 1, column 2, date of service).
-_MAX_PTP = 200_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +78,6 @@ class CodeSets:
         self._day_keys: dict[tuple[int, ...], int] = {}
         self._versions: dict[tuple[date, ...], dict[str, str]] = {}
         self.memo: dict[Hashable, Any] = {}  # see `memoised`
-        self._ptp: dict[tuple[str, str, date], Lookup[PtpEdit]] = {}
 
     def memoised(self, key: Hashable, compute: Callable[[], T]) -> T:
         """A fact derived from these code sets alone, worked out by `compute` the first time
@@ -216,18 +213,7 @@ class CodeSets:
 
     def ptp(self, column1: str, column2: str, on: date) -> Lookup[PtpEdit]:
         """The PTP edit for the pair in force on `on`: of the rows for the pair, the one
-        not deleted by that date whose deletion is nearest (an active row last). Worked out
-        once per pair and date (a claim's lines are paired with each other: the hot path of
-        the NCCI edits)."""
-        key = (column1, column2, on)
-        found = self._ptp.get(key)
-        if found is None:
-            if len(self._ptp) >= _MAX_PTP:
-                self._ptp.clear()
-            found = self._ptp[key] = self._ptp_on(column1, column2, on)
-        return found
-
-    def _ptp_on(self, column1: str, column2: str, on: date) -> Lookup[PtpEdit]:
+        not deleted by that date whose deletion is nearest (an active row last)."""
         release = self.release_for("ncci_ptp", on)
         if release is None:
             return Lookup(None, None)

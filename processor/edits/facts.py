@@ -60,6 +60,8 @@ def enrichment_facts(code: str, e: LineEnrichment) -> frozenset[str]:
         facts.add("asp_drug")
     if in_ranges(code, E_M):
         facts.add("e_m")
+    if e.global_days in ("000", "010"):
+        facts.add("minor_procedure")
     if in_ranges(code, AMBULANCE):
         facts.add("ambulance")
     mue = e.mue
@@ -97,6 +99,7 @@ LINE_FACTS = frozenset(
         "dme_purchase_rental",
         "asp_drug",
         "e_m",
+        "minor_procedure",
         "ambulance",
         "mue_zero",
         "mue_line",

@@ -149,7 +149,7 @@ def is_e_m(line: EnrichedLine) -> bool:
     return in_ranges(line.procedure_code, E_M)
 
 
-@check("EM-MOD25", when={"e_m"})
+@check("EM-MOD25", when={"minor_procedure"})  # an E/M line needs a minor procedure
 def check_em_25(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for em in ctx.lines:
         if not is_e_m(em) or "25" in em.modifiers:

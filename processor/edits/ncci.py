@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
+from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
+from processor.codesets import CodeSets
+from processor.codesets.ptp import PtpTable
 from processor.edits.base import ClaimContext, Hit, check
 from processor.edits.modifiers import is_e_m
 from processor.models import EnrichedLine
@@ -70,16 +74,38 @@ def bypass_modifier(line: EnrichedLine) -> str | None:
     return None
 
 
+def _is_column1(codesets: CodeSets, code: str, on: date) -> bool:
+    """Whether the code is column 1 of some pair in the PTP release in force (once per code
+    and release)."""
+    release = codesets.release_for("ncci_ptp", on)
+    if release is None:
+        return False
+    table = release.entries
+    if not isinstance(table, PtpTable):
+        return True
+    return codesets.memoised(
+        ("ptp column 1", id(release), code), partial(table.has_column1, code)
+    )
+
+
 @check("NCCI-PTP")
 def check_ptp(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     lines = ctx.lines
     if len(lines) < 2:
         return
     npis = [ctx.rendering_npi(line) for line in lines]
-    ptp = ctx.codesets.ptp
+    codesets = ctx.codesets
+    ptp = codesets.ptp
+    # Only a code that is column 1 of some pair can make another line column 2.
+    column1 = [_is_column1(codesets, line.procedure_code, line.service_date) for line in lines]
     for i, col2 in enumerate(lines):
         for j, col1 in enumerate(lines):
-            if i == j or col1.service_date != col2.service_date or npis[i] != npis[j]:
+            if (
+                i == j
+                or not column1[j]
+                or col1.service_date != col2.service_date
+                or npis[i] != npis[j]
+            ):
                 continue
             found = ptp(col1.procedure_code, col2.procedure_code, col2.service_date)
             pair = found.value
