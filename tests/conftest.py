@@ -28,3 +28,19 @@ def cms_store(raw, tmp_path_factory):
     out = tmp_path_factory.mktemp("store")
     report = build_store(raw, out)
     return out, report, load_codesets(out)
+
+
+@pytest.fixture(autouse=True)
+def _every_case_checks_edit_selection(monkeypatch):
+    """Every claim a test scrubs in this process is also run through every edit, applicable
+    or not: the findings must be the same (processor.edits.facts)."""
+    from processor import scrubber
+    from processor.edits import engine
+
+    def checked(ctx, stages, timer=None):
+        found = engine.run_edits(ctx, stages, timer)
+        full = engine.run_edits(ctx, stages, select=False)
+        assert [f.__dict__ for f in found] == [f.__dict__ for f in full], "edit selection"
+        return found
+
+    monkeypatch.setattr(scrubber, "run_edits", checked)

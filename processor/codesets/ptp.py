@@ -102,6 +102,15 @@ class PtpTable:
             index += 1
         return found
 
+    def has_column1(self, column1: str) -> bool:
+        """Whether any row has this code in column 1."""
+        try:
+            low = code_number(column1) * _BASE
+        except ValueError:
+            return False
+        index = bisect.bisect_left(self.keys, low)
+        return index < len(self.keys) and self.keys[index] < low + _BASE
+
     def __iter__(self) -> Iterator[PtpEdit]:
         for key, value in zip(self.keys, self.values, strict=True):
             yield _unpack(key, value)

@@ -1,13 +1,14 @@
 """The structure every edit uses.
 
-An edit is data plus one small check function. The data (EditSpec) is its catalogue entry:
-id, category, level, default disposition, group code, CARC/RARC, appealability, message
-and fix templates, parameters. The check looks at one claim and yields Hits: where the
+An edit is data plus one small check function. The data (EditSpec) is its row of the
+catalogue table (catalogue.toml): id, name, stage, category, level, default disposition,
+group code, CARC/RARC, appealability, message and fix templates, parameters. The check looks at one claim and yields Hits: where the
 problem is, the values its templates name, and the code-set evidence. The engine turns
 hits into Findings with the disposition and parameters that the payer profile gives.
 
-Register an edit with the `edit` decorator in any module of this package; the catalogue
-imports every module here, so adding an edit touches its module and its test only.
+Add an edit as a row of catalogue.toml and its check, registered with `@check("ID")` in
+any module of this package (the catalogue imports every module here); loading fails
+unless rows and checks match one to one.
 """
 
 from __future__ import annotations
@@ -105,6 +106,8 @@ CheckFn = Callable[[ClaimContext, Mapping[str, Any]], Iterable[Hit]]
 class Edit:
     spec: EditSpec
     check: CheckFn
+    # The line facts that make the check applicable (any of them); None: every claim.
+    when: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -116,50 +119,31 @@ class ActiveEdit:
     edit: Edit
 
 
-_REGISTRY: dict[str, Edit] = {}
+class CatalogueError(ValueError):
+    """The catalogue table and the registered checks do not match, or a row is malformed."""
 
 
-def edit(
-    edit_id: str,
-    *,
-    name: str,
-    stage: Stage,
-    category: Category,
-    level: Literal["claim", "line"],
-    disposition: Disposition,
-    group_code: GroupCode | None,
-    carc: str | None,
-    rarc: Iterable[str] = (),
-    appealable: bool,
-    message: str,
-    fix: str,
-    parameters: Mapping[str, Any] | None = None,
+_CHECKS: dict[str, tuple[CheckFn, frozenset[str] | None]] = {}
+
+
+def check(
+    edit_id: str, *, when: Iterable[str] | None = None
 ) -> Callable[[CheckFn], CheckFn]:
-    """Register the decorated check function as an edit with this catalogue entry."""
-    spec = EditSpec(
-        edit_id=edit_id,
-        name=name,
-        stage=stage,
-        category=category,
-        level=level,
-        disposition=disposition,
-        group_code=group_code,
-        carc=carc,
-        rarc=tuple(rarc),
-        appealable=appealable,
-        message=message,
-        fix=fix,
-        parameters=MappingProxyType(dict(parameters or {})),
-    )
+    """Register the decorated function as the check of catalogue row `edit_id`.
 
-    def register(check: CheckFn) -> CheckFn:
-        if edit_id in _REGISTRY:
-            raise ValueError(f"edit {edit_id} is registered twice")
-        _REGISTRY[edit_id] = Edit(spec=spec, check=check)
-        return check
+    `when` names the line facts (processor.edits.facts) of which at least one must hold for
+    some line of a claim for the check to find anything; the engine then skips the check on
+    claims without them. Leave it out for checks that can fire on any claim."""
+    applies = None if when is None else frozenset(when)
+
+    def register(fn: CheckFn) -> CheckFn:
+        if edit_id in _CHECKS and _CHECKS[edit_id][0] is not fn:
+            raise CatalogueError(f"edit {edit_id}: a check is registered twice")
+        _CHECKS[edit_id] = (fn, applies)
+        return fn
 
     return register
 
 
-def registered_edits() -> dict[str, Edit]:
-    return dict(_REGISTRY)
+def registered_checks() -> dict[str, tuple[CheckFn, frozenset[str] | None]]:
+    return dict(_CHECKS)

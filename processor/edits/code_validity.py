@@ -10,7 +10,7 @@ from typing import Any
 
 from processor.codes import in_ranges
 from processor.codesets.model import CodeSetKind
-from processor.edits.base import ClaimContext, Hit, edit
+from processor.edits.base import ClaimContext, Hit, check
 
 # The kinds a claim's outcome depends on; a stale one means findings may be out of date.
 _WATCHED: tuple[CodeSetKind, ...] = (
@@ -23,21 +23,7 @@ _WATCHED: tuple[CodeSetKind, ...] = (
 )
 
 
-@edit(
-    "STALE-CODESETS",
-    name="Stale code sets",
-    stage="code_validity",
-    category="code_validity",
-    level="claim",
-    disposition="info",
-    group_code=None,
-    carc=None,
-    appealable=False,
-    message="Dates of service up to {latest} are past the period of the {kinds} releases in "
-    "force: codes were judged against {releases}",
-    fix="Load the code-set releases for these dates of service (claims-processor codesets "
-    "build/publish) and scrub the claim again",
-)
+@check("STALE-CODESETS")
 def check_stale(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     dates = tuple(sorted({line.service_date for line in ctx.lines}))
     # The same for every claim with these dates of service.
@@ -68,20 +54,7 @@ def _release_note(release_id: str | None) -> str:
     return f" (release {release_id})" if release_id else ""
 
 
-@edit(
-    "CODE-INACTIVE",
-    name="Unknown or inactive procedure code",
-    stage="code_validity",
-    category="code_validity",
-    level="line",
-    disposition="deny",
-    group_code="CO",
-    carc="181",
-    rarc=("M51",),
-    appealable=True,
-    message="Line {line}: {code} is {state} on {dos}{release}",
-    fix="Bill the code valid on {dos} for the service on line {line}",
-)
+@check("CODE-INACTIVE", when={"code_invalid"})
 def check_code_active(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         e = line.enrichment
@@ -111,21 +84,7 @@ def check_code_active(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[
             )
 
 
-@edit(
-    "CAT-II",
-    name="CPT Category II code (reporting only)",
-    stage="code_validity",
-    category="code_validity",
-    level="line",
-    disposition="info",
-    group_code="CO",
-    carc="246",
-    appealable=False,
-    message="Line {line}: {code} is a CPT Category II performance-measurement code, "
-    "reported for quality programmes and not paid{charged}",
-    fix="Bill Category II codes with a charge of $0.00 (or $0.01 where the payer requires one)",
-    parameters={"escalated_disposition": "info"},
-)
+@check("CAT-II", when={"category_ii"})
 def check_category_ii(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         if line.enrichment.code_system == "CPT Category II":
@@ -164,20 +123,7 @@ _PFS_STATUS = {
 }
 
 
-@edit(
-    "MCR-COVERAGE",
-    name="Medicare coverage",
-    stage="code_validity",
-    category="payer_policy",
-    level="line",
-    disposition="deny",
-    group_code="PR",
-    carc="96",
-    appealable=True,
-    message="Line {line}: {code} is {why}{release}",
-    fix="For a Medicare beneficiary, obtain an ABN and append GA (or GY/GZ), or bill the "
-    "covered alternative code",
-)
+@check("MCR-COVERAGE", when={"not_covered"})
 def check_medicare_coverage(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         e = line.enrichment
@@ -209,19 +155,7 @@ def check_medicare_coverage(ctx: ClaimContext, params: Mapping[str, Any]) -> Ite
         )
 
 
-@edit(
-    "PFS-BUNDLED",
-    name="Bundled service (fee-schedule status B)",
-    stage="code_validity",
-    category="payer_policy",
-    level="line",
-    disposition="deny",
-    group_code="CO",
-    carc="97",
-    appealable=False,
-    message="Line {line}: {code} has fee-schedule status B: always bundled into another service{release}",
-    fix="Remove line {line}; its payment is included in the primary service",
-)
+@check("PFS-BUNDLED", when={"bundled"})
 def check_bundled(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         if line.enrichment.pfs_status == "B":
@@ -237,20 +171,7 @@ def check_bundled(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]
             )
 
 
-@edit(
-    "NOC-DETAIL",
-    name="Not-otherwise-classified code without detail",
-    stage="code_validity",
-    category="missing_item",
-    level="line",
-    disposition="reject",
-    group_code="CO",
-    carc="16",
-    rarc=("M51",),
-    appealable=False,
-    message="Line {line}: {code} is a not-otherwise-classified code and the line has no {missing}",
-    fix="Describe the item or drug on line {line} (837P SV101-7){ndc_fix}",
-)
+@check("NOC-DETAIL", when={"noc"})
 def check_noc_detail(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         if not line.enrichment.noc:

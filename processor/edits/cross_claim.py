@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
-from processor.edits.base import ClaimContext, Hit, edit
+from processor.edits.base import ClaimContext, Hit, check
 from processor.history import ClaimRecord
 from processor.models import EnrichedLine
 
@@ -29,20 +29,7 @@ def _claims_to_leave_out(ctx: ClaimContext) -> set[str] | None:
     return corrected | {claim.claim_id}
 
 
-@edit(
-    "DUP-CLAIM",
-    name="Duplicate claim",
-    stage="history",
-    category="duplicate",
-    level="claim",
-    disposition="reject",
-    group_code="OA",
-    carc="18",
-    appealable=False,
-    message="Claim {claim_id} was already received as an original (from {source})",
-    fix="Do not resubmit: to correct the claim send a replacement (frequency 7) naming it, "
-    "or a void (8)",
-)
+@check("DUP-CLAIM")
 def check_duplicate_claim(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     claim = ctx.claim
     earlier = ctx.history.claims.get(claim.claim_id)
@@ -54,21 +41,7 @@ def check_duplicate_claim(ctx: ClaimContext, params: Mapping[str, Any]) -> Itera
         )
 
 
-@edit(
-    "DUP-SERVICE",
-    name="Duplicate service",
-    stage="history",
-    category="duplicate",
-    level="line",
-    disposition="deny",
-    group_code="OA",
-    carc="18",
-    appealable=True,
-    message="Line {line}: {code} on {dos} ({units} units, modifiers {modifiers}) for the same "
-    "patient and rendering provider is already on claim {other}",
-    fix="Remove line {line}; if it is a repeat service, append 76/77 (or 91 for a repeat lab) "
-    "with the times in the notes",
-)
+@check("DUP-SERVICE")
 def check_duplicate_service(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     excluded = _claims_to_leave_out(ctx)
     if excluded is None:
@@ -107,21 +80,7 @@ def check_duplicate_service(ctx: ClaimContext, params: Mapping[str, Any]) -> Ite
             )
 
 
-@edit(
-    "NCCI-PTP-CROSS",
-    name="NCCI pair split over claims",
-    stage="history",
-    category="ncci_ptp",
-    level="line",
-    disposition="review",
-    group_code="CO",
-    carc="236",
-    appealable=True,
-    message="Line {line}: {code} and {other_code} (claim {other}) are an NCCI pair on {dos} for the "
-    "same patient and provider (column 1 {column1}, indicator {indicator}), billed on two claims",
-    fix="Bill both on one claim, with an NCCI-associated modifier if the services were distinct, "
-    "or correct the earlier claim with a replacement",
-)
+@check("NCCI-PTP-CROSS")
 def check_ptp_across_claims(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     excluded = _claims_to_leave_out(ctx)
     if excluded is None:
@@ -166,21 +125,7 @@ def check_ptp_across_claims(ctx: ClaimContext, params: Mapping[str, Any]) -> Ite
             break
 
 
-@edit(
-    "MUE-CROSS",
-    name="MUE day total over claims",
-    stage="history",
-    category="mue",
-    level="line",
-    disposition="review",
-    group_code="CO",
-    carc="151",
-    rarc=("N362",),
-    appealable=True,
-    message="Line {line}: {total} units of {code} on {dos} over this claim and claims {others} "
-    "exceed the MUE of {mue} per day (MAI {mai})",
-    fix="Check that the units on {dos} were not billed twice; the payer sums them over claims",
-)
+@check("MUE-CROSS", when={"mue_day"})
 def check_mue_across_claims(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     excluded = _claims_to_leave_out(ctx)
     if excluded is None:

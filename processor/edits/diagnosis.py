@@ -18,23 +18,10 @@ from processor.codesets.mce import (
     mce_valid_on,
     period_text,
 )
-from processor.edits.base import ClaimContext, Hit, edit
+from processor.edits.base import ClaimContext, Hit, check
 
 
-@edit(
-    "DX-POINTER",
-    name="Diagnosis pointer",
-    stage="diagnosis",
-    category="diagnosis",
-    level="line",
-    disposition="reject",
-    group_code="CO",
-    carc="16",
-    rarc=("M76",),
-    appealable=False,
-    message="Line {line}: {problem}",
-    fix="Point line {line} at the diagnoses (1 to {count}) that support {code}",
-)
+@check("DX-POINTER")
 def check_pointers(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     count = len(ctx.claim.diagnoses)
     for line in ctx.lines:
@@ -73,21 +60,7 @@ def _facts(ctx: ClaimContext, code: str, on: date) -> DiagnosisFacts | None:
     return None if found is NO_MCE else found  # type: ignore[return-value]
 
 
-@edit(
-    "DX-INVALID",
-    name="Invalid or non-billable diagnosis",
-    stage="diagnosis",
-    category="diagnosis",
-    level="claim",
-    disposition="reject",
-    group_code="CO",
-    carc="146",
-    rarc=("M76",),
-    appealable=False,
-    message="Diagnosis {position} {code} is {problem} in {release} (dates of service from {dos})",
-    fix="Replace diagnosis {position} with the most specific billable code (a code with no "
-    "codes below it)",
-)
+@check("DX-INVALID")
 def check_invalid_diagnosis(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     dos = _first_dos(ctx)
     # The ICD-10-CM release in force, unless it was published for an earlier year and the
@@ -138,38 +111,12 @@ def _first_flagged(ctx: ClaimContext, flag: str) -> Iterator[Hit]:
         yield Hit(None, values, {"diagnosis": first, "mce": found.evidence()})
 
 
-@edit(
-    "DX-EXTERNAL-FIRST",
-    name="External-cause code first",
-    stage="diagnosis",
-    category="diagnosis",
-    level="claim",
-    disposition="reject",
-    group_code="CO",
-    carc="16",
-    rarc=("M76",),
-    appealable=False,
-    message="Diagnosis 1 is {code}, an external-cause code, which cannot be first-listed{release}",
-    fix="List the injury or condition first and the external-cause code after it",
-)
+@check("DX-EXTERNAL-FIRST")
 def check_external_first(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     return _first_flagged(ctx, "ecodepdx")
 
 
-@edit(
-    "DX-MANIFESTATION-FIRST",
-    name="Manifestation code first",
-    stage="diagnosis",
-    category="diagnosis",
-    level="claim",
-    disposition="reject",
-    group_code="CO",
-    carc="16",
-    rarc=("M76",),
-    appealable=False,
-    message="Diagnosis 1 is {code}, a manifestation code, which cannot be first-listed{release}",
-    fix="List the underlying disease first and {code} after it",
-)
+@check("DX-MANIFESTATION-FIRST")
 def check_manifestation_first(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     return _first_flagged(ctx, "manifestation")
 
@@ -194,20 +141,7 @@ def _sex_day(dos: date, policy: str) -> date | None:
     return LAST_SEX_EDIT_DAY if policy == "cms_fy2024" else None
 
 
-@edit(
-    "SEX-CONFLICT",
-    name="Diagnosis or procedure specific to the other sex",
-    stage="diagnosis",
-    category="demographic",
-    level="line",
-    disposition="deny",
-    group_code="CO",
-    carc="10",
-    appealable=True,
-    message="{what} {code} is specific to {sex} patients; the patient's sex is {patient_sex}",
-    fix="Check the patient's sex in the eligibility record and the {kind} code",
-    parameters={"after_fy2024": "none"},
-)
+@check("SEX-CONFLICT")
 def check_sex(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     sex = ctx.claim.patient.sex
     if sex == "U":
@@ -269,19 +203,7 @@ def age_on(birth: date, on: date) -> int:
 _AGE_GROUPS = ("newborn", "pediatric", "maternity", "adult")
 
 
-@edit(
-    "AGE-CONFLICT",
-    name="Diagnosis inconsistent with the patient's age",
-    stage="diagnosis",
-    category="demographic",
-    level="claim",
-    disposition="deny",
-    group_code="CO",
-    carc="9",
-    appealable=True,
-    message="Diagnosis {position} {code} is {kind}; the patient is {age} on {dos}",
-    fix="Check the patient's birth date and diagnosis {position}",
-)
+@check("AGE-CONFLICT")
 def check_age(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     dos = _first_dos(ctx)
     age = age_on(ctx.claim.patient.birth_date, dos)

@@ -1,4 +1,8 @@
-"""Runs a profile's edits over one claim, stage by stage, and turns hits into findings."""
+"""Runs a profile's edits over one claim, stage by stage, and turns hits into findings.
+
+A claim runs the checks that can fire on any claim plus the line checks its lines' facts make
+applicable (processor.edits.facts); the plan for a profile and a set of facts is worked out
+once and kept."""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from processor.edits.base import ActiveEdit, ClaimContext, EditSpec, Hit
+from processor.edits.facts import claim_facts
 from processor.models import Finding
 from processor.models.construct import construct
 
@@ -71,13 +76,39 @@ def to_finding(spec: EditSpec, hit: Hit) -> Finding:
     )
 
 
+_PLANS: dict[tuple[int, frozenset[str]], tuple[StagePlan, StagePlan]] = {}
+_MAX_PLANS = 1 << 13
+
+
+def plan_for(stages: StagePlan, facts: frozenset[str]) -> StagePlan:
+    """The stages with only the edits applicable to a claim with these line facts."""
+    key = (id(stages), facts)
+    found = _PLANS.get(key)
+    if found is None or found[0] is not stages:
+        if len(_PLANS) >= _MAX_PLANS:
+            _PLANS.clear()
+        plan = tuple(
+            (
+                stage,
+                tuple(a for a in edits if a.edit.when is None or not a.edit.when.isdisjoint(facts)),
+            )
+            for stage, edits in stages
+        )
+        found = (stages, plan)
+        _PLANS[key] = found
+    return found[1]
+
+
 def run_edits(
-    ctx: ClaimContext, stages: StagePlan, timer: StageTimer | None = None
+    ctx: ClaimContext, stages: StagePlan, timer: StageTimer | None = None, *, select: bool = True
 ) -> list[Finding]:
-    """Run each stage's edits in order over one claim; `timer(stage, seconds)` observes."""
+    """Run each stage's edits in order over one claim; `timer(stage, seconds)` observes.
+    With `select` false every edit runs, applicable or not (the reference the tests hold
+    the selection to)."""
     findings: list[Finding] = []
     clock = time.perf_counter
-    for stage, edits in stages:
+    plan = plan_for(stages, claim_facts(ctx.claim.lines)) if select else stages
+    for stage, edits in plan:
         started = clock()
         for active in edits:
             spec = active.spec

@@ -8,26 +8,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from processor.codes import code_system
-from processor.edits.base import ClaimContext, Hit, edit
+from processor.edits.base import ClaimContext, Hit, check
 
 MODIFIER_FORMAT = re.compile(r"[A-Z0-9]{2}")
 
 
-@edit(
-    "DOS-DATES",
-    name="Service dates",
-    stage="format",
-    category="format",
-    level="line",
-    disposition="reject",
-    group_code="CO",
-    carc="16",
-    rarc=("MA31",),
-    appealable=False,
-    message="Line {line}: {problem}",
-    fix="Correct the service dates on line {line}",
-    parameters={"max_span_days": 365},
-)
+@check("DOS-DATES")
 def check_dates(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     received_on = ctx.received_on
     max_span = int(params["max_span_days"])
@@ -54,20 +40,7 @@ def check_dates(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
             )
 
 
-@edit(
-    "UNITS",
-    name="Units of service",
-    stage="format",
-    category="format",
-    level="line",
-    disposition="reject",
-    group_code="CO",
-    carc="16",
-    rarc=("M53",),
-    appealable=False,
-    message="Line {line}: {code} is billed with {units} units; units must be greater than 0",
-    fix="Enter the units of service performed on line {line}",
-)
+@check("UNITS")
 def check_units(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         if line.units <= 0:
@@ -78,20 +51,7 @@ def check_units(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
             )
 
 
-@edit(
-    "CHARGE",
-    name="Line charge",
-    stage="format",
-    category="format",
-    level="line",
-    disposition="reject",
-    group_code="CO",
-    carc="16",
-    rarc=("M54",),
-    appealable=False,
-    message="Line {line}: charge {charge} is negative",
-    fix="Enter the billed charge for line {line} (zero or more)",
-)
+@check("CHARGE")
 def check_charge(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         if line.charge < 0:
@@ -102,21 +62,7 @@ def check_charge(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
             )
 
 
-@edit(
-    "PROC-FORMAT",
-    name="Procedure-code format",
-    stage="format",
-    category="format",
-    level="line",
-    disposition="reject",
-    group_code="CO",
-    carc="16",
-    rarc=("M51",),
-    appealable=False,
-    message="Line {line}: procedure code {code!r} is not a CPT or HCPCS Level II code "
-    "(5 characters: a letter A-V and 4 digits, or 4 digits and a digit, F, T, U or M)",
-    fix="Correct the procedure code on line {line}",
-)
+@check("PROC-FORMAT", when={"bad_code_format"})
 def check_procedure_format(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         if code_system(line.procedure_code) == "unknown":
@@ -127,19 +73,7 @@ def check_procedure_format(ctx: ClaimContext, params: Mapping[str, Any]) -> Iter
             )
 
 
-@edit(
-    "MOD-FORMAT",
-    name="Modifier format",
-    stage="format",
-    category="modifier",
-    level="line",
-    disposition="reject",
-    group_code="CO",
-    carc="4",
-    appealable=False,
-    message="Line {line}: {problem}",
-    fix="Correct the modifiers on line {line}",
-)
+@check("MOD-FORMAT", when={"modifiers"})
 def check_modifier_format(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         seen: set[str] = set()
@@ -158,20 +92,7 @@ def check_modifier_format(ctx: ClaimContext, params: Mapping[str, Any]) -> Itera
             )
 
 
-@edit(
-    "FREQ-ORIGINAL",
-    name="Replacement or void without the original claim",
-    stage="format",
-    category="format",
-    level="claim",
-    disposition="reject",
-    group_code="CO",
-    carc="16",
-    rarc=("M47",),
-    appealable=False,
-    message="Frequency code {frequency} ({kind}) needs original_claim_id, the claim it {verb}",
-    fix="Give the payer claim control number of the original claim in original_claim_id",
-)
+@check("FREQ-ORIGINAL")
 def check_frequency(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     claim = ctx.claim
     if claim.frequency_code in ("7", "8") and not claim.original_claim_id:
@@ -187,20 +108,7 @@ def check_frequency(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hi
         )
 
 
-@edit(
-    "POS-CODE",
-    name="Place of service",
-    stage="format",
-    category="format",
-    level="claim",
-    disposition="reject",
-    group_code="CO",
-    carc="16",
-    rarc=("M77",),
-    appealable=False,
-    message="Place of service {pos!r}{where} is not a CMS place-of-service code",
-    fix="Use the two-digit CMS place-of-service code where the service was performed",
-)
+@check("POS-CODE")
 def check_place_of_service(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     claim = ctx.claim
     first_dos = min(line.service_date for line in claim.lines)

@@ -6,9 +6,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from processor.codes import in_ranges
-from processor.edits.base import ClaimContext, Hit, edit
+from processor.edits.base import ClaimContext, Hit, check
 from processor.enrichment import normalise_ndc
-from processor.models import EnrichedLine
+from processor.models import EnrichedLine, LineEnrichment
 
 NDC_UNITS = frozenset({"UN", "ML", "GR", "F2", "ME"})
 # Drug administration CPT codes: hydration, therapeutic/prophylactic/diagnostic injections
@@ -22,31 +22,20 @@ ORDERED_ITEMS = (("E0100", "E9999"), ("K0001", "K9999"), ("L0100", "L9999"), ("A
 
 def is_drug(line: EnrichedLine) -> bool:
     """A drug line: a J-code, or a Q/S code with drug pricing (ASP) or a drug BETOS (O1D/O1E)."""
-    code = line.procedure_code
+    return is_drug_code(line.procedure_code, line.enrichment)
+
+
+def is_drug_code(code: str, e: LineEnrichment) -> bool:
+    """`is_drug` for a code under its enrichment."""
     if code.startswith("J"):
         return True
-    e = line.enrichment
     return code[:1] in ("Q", "S") and (
         (e.drug is not None and e.drug.payment_limit is not None)
         or (e.betos or "").startswith(("O1D", "O1E"))
     )
 
 
-@edit(
-    "NDC-REQUIRED",
-    name="NDC required on drug lines",
-    stage="items",
-    category="drug",
-    level="line",
-    disposition="reject",
-    group_code="CO",
-    carc="16",
-    rarc=("M119",),
-    appealable=False,
-    message="Line {line}: drug code {code} has no NDC",
-    fix="Give the NDC, quantity and unit of the drug on line {line} (837P loop 2410)",
-    parameters={"required": True},
-)
+@check("NDC-REQUIRED", when={"drug"})
 def check_ndc_required(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     if not params["required"]:
         return
@@ -59,20 +48,7 @@ def check_ndc_required(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator
             )
 
 
-@edit(
-    "NDC-FORMAT",
-    name="NDC, quantity and unit",
-    stage="items",
-    category="drug",
-    level="line",
-    disposition="reject",
-    group_code="CO",
-    carc="16",
-    rarc=("M119",),
-    appealable=False,
-    message="Line {line}: {problem}",
-    fix="Give the 11-digit NDC (5-4-2), a quantity above 0 and a unit of UN, ML, GR, F2 or ME",
-)
+@check("NDC-FORMAT", when={"ndc"})
 def check_ndc_format(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         drug = line.drug
@@ -94,21 +70,7 @@ def check_ndc_format(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[H
             )
 
 
-@edit(
-    "DRUG-ADMIN-NO-DRUG",
-    name="Drug administered, no drug billed",
-    stage="items",
-    category="missing_item",
-    level="line",
-    disposition="review",
-    group_code=None,
-    carc=None,
-    appealable=False,
-    message="Line {line}: {code} (drug administration) on {dos} with no drug line for that date: "
-    "the drug is paid at $0 unless it is billed",
-    fix="Add the drug (J or Q code with its NDC and units) given on {dos}, unless the patient "
-    "supplied it",
-)
+@check("DRUG-ADMIN-NO-DRUG", when={"drug_admin"})
 def check_admin_without_drug(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         if not in_ranges(line.procedure_code, DRUG_ADMINISTRATION):
@@ -121,21 +83,7 @@ def check_admin_without_drug(ctx: ClaimContext, params: Mapping[str, Any]) -> It
             )
 
 
-@edit(
-    "SUPPLY-CPT",
-    name="Supplies billed with CPT 99070",
-    stage="items",
-    category="payer_policy",
-    level="line",
-    disposition="deny",
-    group_code="CO",
-    carc="97",
-    rarc=("M20",),
-    appealable=False,
-    message="Line {line}: {code} (supplies and materials) is not paid separately; the payer wants "
-    "the specific HCPCS Level II supply code",
-    fix="Bill the supply with its HCPCS Level II code (A4000-A8999), or drop it if it is bundled",
-)
+@check("SUPPLY-CPT", when={"supply_cpt"})
 def check_supply_cpt(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         if line.procedure_code in SUPPLIES_AS_CPT:
@@ -146,20 +94,7 @@ def check_supply_cpt(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[H
             )
 
 
-@edit(
-    "DME-ORDERING",
-    name="Ordering provider for DME, orthotics, prosthetics and supplies",
-    stage="items",
-    category="dme",
-    level="line",
-    disposition="reject",
-    group_code="CO",
-    carc="16",
-    rarc=("N264",),
-    appealable=False,
-    message="Line {line}: {code} is an ordered item and the claim has no referring (ordering) provider",
-    fix="Give the ordering provider's NPI in referring_provider (837P loop 2310A / 2420E)",
-)
+@check("DME-ORDERING", when={"ordered_item"})
 def check_ordering_provider(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     if ctx.claim.referring_provider is not None:
         return

@@ -9,7 +9,7 @@ from typing import Any
 
 from processor.codes import in_ranges
 from processor.codesets import CodeSets
-from processor.edits.base import ClaimContext, Hit, edit
+from processor.edits.base import ClaimContext, Hit, check
 from processor.models import EnrichedLine
 
 AMBULANCE = (("A0425", "A0436"),)
@@ -38,19 +38,7 @@ def is_ambulance_origin_destination(modifier: str) -> bool:
     )
 
 
-@edit(
-    "MOD-UNKNOWN",
-    name="Unknown modifier",
-    stage="modifier",
-    category="modifier",
-    level="line",
-    disposition="reject",
-    group_code="CO",
-    carc="182",
-    appealable=False,
-    message="Line {line}: modifier {modifier} is not a CPT or HCPCS modifier on {dos}",
-    fix="Correct or remove modifier {modifier} on line {line}",
-)
+@check("MOD-UNKNOWN", when={"modifiers"})
 def check_unknown_modifier(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     codesets = ctx.codesets
     for line in ctx.lines:
@@ -81,19 +69,7 @@ def _unknown_modifier(codesets: CodeSets, modifier: str, on: date) -> bool:
     return covered and listed.value is None and level2.value is None
 
 
-@edit(
-    "MOD-LATERALITY",
-    name="Laterality modifiers",
-    stage="modifier",
-    category="modifier",
-    level="line",
-    disposition="reject",
-    group_code="CO",
-    carc="4",
-    appealable=False,
-    message="Line {line}: {problem}",
-    fix="Use RT or LT for one side (two lines for both sides), or 50 alone for a bilateral procedure",
-)
+@check("MOD-LATERALITY", when={"limb_orthotic", "modifiers"})
 def check_laterality(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         mods = set(line.modifiers)
@@ -114,20 +90,7 @@ def check_laterality(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[H
             )
 
 
-@edit(
-    "DME-PURCHASE-RENTAL",
-    name="DME purchase or rental modifier",
-    stage="modifier",
-    category="dme",
-    level="line",
-    disposition="reject",
-    group_code="CO",
-    carc="4",
-    appealable=False,
-    message="Line {line}: {code} (pricing indicator {indicator}) {problem}",
-    fix="Append NU (new purchase), UE (used purchase) or RR (rental); for a capped rental "
-    "add KH, KI or KJ for the rental month",
-)
+@check("DME-PURCHASE-RENTAL", when={"dme_purchase_rental"})
 def check_dme_purchase_rental(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         indicator = line.enrichment.pricing_indicator
@@ -156,20 +119,7 @@ def check_dme_purchase_rental(ctx: ClaimContext, params: Mapping[str, Any]) -> I
         )
 
 
-@edit(
-    "DRUG-WASTAGE",
-    name="JW/JZ drug wastage modifier",
-    stage="modifier",
-    category="drug",
-    level="line",
-    disposition="review",
-    group_code="CO",
-    carc="4",
-    appealable=False,
-    message="Line {line}: {code} {problem}",
-    fix="Append JZ when none of a single-dose vial was discarded, or bill the discarded "
-    "amount on its own line with JW",
-)
+@check("DRUG-WASTAGE", when={"asp_drug"})
 def check_wastage(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         if not line.procedure_code.startswith("J"):
@@ -220,21 +170,7 @@ def is_e_m(line: EnrichedLine) -> bool:
     return in_ranges(line.procedure_code, E_M)
 
 
-@edit(
-    "EM-MOD25",
-    name="E/M with a minor procedure without modifier 25",
-    stage="modifier",
-    category="modifier",
-    level="line",
-    disposition="deny",
-    group_code="CO",
-    carc="97",
-    appealable=True,
-    message="Line {line}: E/M {code} on {dos} with {procedure} (global {global_days} days, line "
-    "{procedure_line}) and no modifier 25 on the E/M line",
-    fix="If the E/M was significant and separately identifiable, append 25 to line {line} and "
-    "document it; else remove line {line}",
-)
+@check("EM-MOD25", when={"minor_procedure"})  # an E/M line needs a minor procedure
 def check_em_25(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for em in ctx.lines:
         if not is_e_m(em) or "25" in em.modifiers:
@@ -262,19 +198,7 @@ def check_em_25(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
             break
 
 
-@edit(
-    "AMB-ORIGIN-DEST",
-    name="Ambulance origin and destination",
-    stage="modifier",
-    category="ambulance",
-    level="line",
-    disposition="reject",
-    group_code="CO",
-    carc="4",
-    appealable=False,
-    message="Line {line}: ambulance code {code} has no origin/destination modifier",
-    fix="Append the two-letter origin/destination modifier (e.g. RH: residence to hospital)",
-)
+@check("AMB-ORIGIN-DEST", when={"ambulance"})
 def check_ambulance(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         if in_ranges(line.procedure_code, AMBULANCE) and not any(
@@ -293,20 +217,7 @@ def check_ambulance(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hi
 _ALLOWS = {"26": {"1", "6", "8"}, "TC": {"1"}}
 
 
-@edit(
-    "MOD-PCTC",
-    name="26 or TC on a code that does not split",
-    stage="modifier",
-    category="modifier",
-    level="line",
-    disposition="deny",
-    group_code="CO",
-    carc="4",
-    appealable=True,
-    message="Line {line}: modifier {modifier} on {code}, whose PC/TC indicator {indicator} does "
-    "not allow it{release}",
-    fix="Remove {modifier} from line {line}",
-)
+@check("MOD-PCTC", when={"modifiers"})
 def check_pctc(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         indicator = line.enrichment.pc_tc_indicator

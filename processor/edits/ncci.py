@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
+from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
-from processor.edits.base import ClaimContext, Hit, edit
+from processor.codesets import CodeSets
+from processor.codesets.ptp import PtpTable
+from processor.edits.base import ClaimContext, Hit, check
 from processor.edits.modifiers import is_e_m
 from processor.models import EnrichedLine
 
@@ -70,29 +74,38 @@ def bypass_modifier(line: EnrichedLine) -> str | None:
     return None
 
 
-@edit(
-    "NCCI-PTP",
-    name="NCCI procedure-to-procedure pair",
-    stage="ncci_mue",
-    category="ncci_ptp",
-    level="line",
-    disposition="deny",
-    group_code="CO",
-    carc="236",
-    appealable=True,
-    message="Line {line}: {column2} is column 2 of an NCCI pair with {column1} (line {other}) on "
-    "{dos}; modifier indicator {indicator} {why}",
-    fix="{fix}",
-)
+def _is_column1(codesets: CodeSets, code: str, on: date) -> bool:
+    """Whether the code is column 1 of some pair in the PTP release in force (once per code
+    and release)."""
+    release = codesets.release_for("ncci_ptp", on)
+    if release is None:
+        return False
+    table = release.entries
+    if not isinstance(table, PtpTable):
+        return True
+    return codesets.memoised(
+        ("ptp column 1", id(release), code), partial(table.has_column1, code)
+    )
+
+
+@check("NCCI-PTP")
 def check_ptp(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     lines = ctx.lines
     if len(lines) < 2:
         return
     npis = [ctx.rendering_npi(line) for line in lines]
-    ptp = ctx.codesets.ptp
+    codesets = ctx.codesets
+    ptp = codesets.ptp
+    # Only a code that is column 1 of some pair can make another line column 2.
+    column1 = [_is_column1(codesets, line.procedure_code, line.service_date) for line in lines]
     for i, col2 in enumerate(lines):
         for j, col1 in enumerate(lines):
-            if i == j or col1.service_date != col2.service_date or npis[i] != npis[j]:
+            if (
+                i == j
+                or not column1[j]
+                or col1.service_date != col2.service_date
+                or npis[i] != npis[j]
+            ):
                 continue
             found = ptp(col1.procedure_code, col2.procedure_code, col2.service_date)
             pair = found.value
@@ -139,21 +152,7 @@ def _mue_evidence(line: EnrichedLine) -> dict[str, Any]:
     return {"mue": mue.value, "mai": mue.mai, "table": mue.table, "release": mue.release}
 
 
-@edit(
-    "MUE-LINE",
-    name="MUE per line (MAI 1)",
-    stage="ncci_mue",
-    category="mue",
-    level="line",
-    disposition="deny",
-    group_code="CO",
-    carc="151",
-    rarc=("N362",),
-    appealable=True,
-    message="Line {line}: {units} units of {code} exceed the MUE of {mue} per line (MAI 1, {table} table)",
-    fix="Bill at most {mue} units on line {line}; if more were medically necessary, split them "
-    "over lines with the appropriate modifiers or appeal with the records",
-)
+@check("MUE-LINE", when={"mue_line"})
 def check_mue_line(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         mue = line.enrichment.mue
@@ -171,21 +170,7 @@ def check_mue_line(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit
             )
 
 
-@edit(
-    "MUE-DAY",
-    name="MUE per date of service (MAI 2 and 3)",
-    stage="ncci_mue",
-    category="mue",
-    level="line",
-    disposition="deny",
-    group_code="CO",
-    carc="151",
-    rarc=("N362",),
-    appealable=True,
-    message="Line {line}: {total} units of {code} on {dos} (lines {lines}) exceed the MUE of "
-    "{mue} per day (MAI {mai}: {kind})",
-    fix="Bill at most {mue} units of {code} for {dos}{appeal}",
-)
+@check("MUE-DAY", when={"mue_day"})
 def check_mue_day(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     groups: dict[tuple[str, Any], list[EnrichedLine]] = defaultdict(list)
     for line in ctx.lines:
@@ -218,20 +203,7 @@ def check_mue_day(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]
             )
 
 
-@edit(
-    "MUE-ZERO",
-    name="MUE value 0",
-    stage="ncci_mue",
-    category="mue",
-    level="line",
-    disposition="deny",
-    group_code="CO",
-    carc="151",
-    rarc=("N362",),
-    appealable=False,
-    message="Line {line}: {code} has an MUE of 0 in the {table} table: not payable for this provider type",
-    fix="Bill {code} from the provider type it is payable for, or use the right code",
-)
+@check("MUE-ZERO", when={"mue_zero"})
 def check_mue_zero(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         mue = line.enrichment.mue
@@ -247,19 +219,7 @@ def check_mue_zero(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit
             )
 
 
-@edit(
-    "ADDON-PRIMARY",
-    name="Add-on code without its primary",
-    stage="ncci_mue",
-    category="add_on",
-    level="line",
-    disposition="deny",
-    group_code="CO",
-    carc="B15",
-    appealable=True,
-    message="Line {line}: add-on code {code} (type {type}) has no {needed} on the claim for {dos}",
-    fix="Bill the primary procedure for {dos} on this claim, or remove line {line}",
-)
+@check("ADDON-PRIMARY", when={"add_on"})
 def check_add_on(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         add_on = line.enrichment.add_on

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from typing import Any
 
-from processor.edits.base import ClaimContext, Hit, edit
+from processor.edits.base import ClaimContext, Hit, check
 
 # RARC by role: N257 billing, N290 rendering, N265 referring (ordering).
 _ROLE_RARC = {"billing": "N257", "rendering": "N290", "referring": "N265"}
@@ -40,20 +40,7 @@ def npi_with_check_digit(first_nine: str) -> str:
     return first_nine + str((10 - _luhn_sum("80840" + first_nine, double_first=True) % 10) % 10)
 
 
-@edit(
-    "NPI-CHECK-DIGIT",
-    name="NPI check digit",
-    stage="format",
-    category="provider",
-    level="claim",
-    disposition="reject",
-    group_code="CO",
-    carc="16",
-    rarc=("N257",),
-    appealable=False,
-    message="{role} provider NPI {npi!r}{where} is not a valid NPI (10 digits with a Luhn check digit)",
-    fix="Correct the {role} provider NPI{where} from NPPES",
-)
+@check("NPI-CHECK-DIGIT")
 def check_npi(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     claim = ctx.claim
     roles: list[tuple[str, str, int | None]] = [("billing", claim.billing_provider.npi, None)]

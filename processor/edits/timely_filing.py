@@ -5,25 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from processor.edits.base import ClaimContext, Hit, edit
+from processor.edits.base import ClaimContext, Hit, check
 
 
-@edit(
-    "TIMELY-FILING",
-    name="Timely filing limit",
-    stage="history",
-    category="timely_filing",
-    level="line",
-    disposition="deny",
-    group_code="CO",
-    carc="29",
-    appealable=True,
-    message="Line {line}: received {received}, {days} days after the date of service {dos}; the "
-    "payer's limit is {limit} days",
-    fix="Appeal with proof of timely filing (an earlier accepted submission or a payer error), "
-    "else write off line {line}",
-    parameters={"limit_days": 365},
-)
+@check("TIMELY-FILING")
 def check_timely_filing(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     received = ctx.received_on
     limit = int(params["limit_days"])

@@ -120,6 +120,7 @@ class LineEnrichment(BaseModel):
     drug: DrugFact | None = None
     releases: dict[str, str] = Field(default_factory=dict)
     _json: orjson.Fragment | None = PrivateAttr(default=None)
+    _facts: frozenset[str] | None = PrivateAttr(default=None)  # processor.edits.facts
 
     def json_fragment(self) -> orjson.Fragment:
         """This enrichment as JSON, serialised once: one enrichment serves every line of its
