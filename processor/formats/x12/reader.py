@@ -147,6 +147,15 @@ class Reader837:
     def __iter__(self) -> Iterator[ReadClaim | SetEnd]:
         for segment in self.tokens:
             sid = segment[0]
+            if self.tokens.truncated:
+                # The stream ended inside this segment: it is not read, half a trailer
+                # least of all.
+                reason = f"the file ends inside segment {self.tokens.number} ({sid[:3]})"
+                if self._set is not None:
+                    self._set.reasons.append(reason)
+                if self._isa is not None:
+                    self._isa.reasons.append(reason)
+                break
             if self._set is not None and sid not in _ENVELOPE:
                 # The hot path: a segment inside a transaction set.
                 self._position += 1
@@ -186,10 +195,6 @@ class Reader837:
                 )
             else:  # SE
                 yield from self._close_se(segment)
-        if self.tokens.truncated and self._set is not None:
-            self._set.reasons.append(
-                f"the file ends inside a segment (segment {self.tokens.number}): truncated"
-            )
         yield from self._close_interchange("023", "the file ends before IEA")
 
     # -- envelopes ----------------------------------------------------------------------------
