@@ -149,8 +149,11 @@ class Ack277Builder:
             if number not in line_status:
                 continue
             category, code, entity = line_status[number]
-            procedure = w.composite("HC", str(line.get("procedure_code") or ""),
-                                    *[str(m) for m in line.get("modifiers") or []][:4])  # fmt: skip
+            # SVC01 echoes the line; a modifier X12 cannot carry (not two characters) is
+            # left out, the line's STC already says what is wrong with it.
+            modifiers = [m for m in line.get("modifiers") or [] if len(str(m)) == 2][:4]
+            procedure = w.composite("HC", _text(str(line.get("procedure_code") or ""), "0"),
+                                    *(_text(str(m), "") for m in modifiers))  # fmt: skip
             w.segment("SVC", procedure, money(_amount(line.get("charge"))), "", "", "", "",
                       money(_amount(line.get("units"))), composite=(1,))  # fmt: skip
             w.segment("STC", w.composite(category, code, entity), self._date, "U", composite=(1,))
