@@ -96,6 +96,10 @@ def cmd_scrub(settings: Settings, args: argparse.Namespace) -> int:
     if args.quiet:
         logging.getLogger().setLevel(logging.WARNING)
     scrubber = build_scrubber(settings)
+    if _is_interchange(input_path):
+        return _scrub_x12(settings, scrubber, input_path, args)
+    if args.acks:
+        raise CommandError(f"{input_path}: --acks answers an X12 interchange; this is not one")
     progress = sys.stderr.isatty() and not args.quiet
     if args.output:
         with open(args.output, "wb") as output:
@@ -108,9 +112,63 @@ def cmd_scrub(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _is_interchange(path: Path) -> bool:
+    from processor.formats import is_interchange
+
+    with path.open("rb") as handle:
+        return is_interchange(handle.read(512))
+
+
+def _scrub_x12(
+    settings: Settings, scrubber: Scrubber, input_path: Path, args: argparse.Namespace
+) -> int:
+    from processor.cli.scrub_x12 import X12Error, read_options, scrub_interchange
+
+    acks = Path(args.acks) if args.acks else None
+    started = time.perf_counter()
+    try:
+        if args.output:
+            with open(args.output, "wb") as output:
+                summary = scrub_interchange(
+                    scrubber, input_path, output, options=read_options(settings), acks_dir=acks
+                )
+        else:
+            summary = scrub_interchange(
+                scrubber, input_path, sys.stdout.buffer, options=read_options(settings),
+                acks_dir=acks,
+            )  # fmt: skip
+            sys.stdout.flush()
+    except X12Error as exc:
+        raise CommandError(f"{input_path}: {exc}") from exc
+    elapsed = time.perf_counter() - started
+    if not args.quiet:
+        routes = summary.routes
+        print(
+            f"scrubbed {summary.claims} claims of an 837P interchange in {elapsed:.2f}s: "
+            f"clean {routes['clean']}, risk {routes['risk']}, "
+            f"unreadable {routes['dead_letter']}",
+            file=sys.stderr,
+        )
+        for line in summary.warnings + summary.problems:
+            print(f"  {line}", file=sys.stderr)
+        for path in summary.acks:
+            print(f"  wrote {path}", file=sys.stderr)
+    if summary.claims == 0:
+        # Nothing could be scrubbed: the acknowledgments (if asked for) say why.
+        print(f"{input_path}: no claim could be read", file=sys.stderr)
+        return 1
+    return 0
+
+
 def register(commands: Any) -> None:
     scrub = commands.add_parser("scrub", help="scrub a JSON Lines file of claims, no Kafka")
-    scrub.add_argument("input", help="claims, one JSON object per line")
+    scrub.add_argument(
+        "input",
+        help="claims: JSON Lines (claim events or FHIR R4 Claims), or an X12 837P interchange",
+    )
+    scrub.add_argument(
+        "--acks", metavar="DIR", help="837P input: write the TA1, 999 and 277CA here"
+    )
     scrub.add_argument(
         "--codesets", help="code-set directory (default: CLAIMS_CODESETS_DIR or the sample)"
     )

@@ -100,7 +100,7 @@ def test_277ca_accepts_clean_claims_and_rejects_with_the_status_of_the_finding(t
 
 def test_277ca_of_a_large_file_stays_valid_and_counts_every_claim(tmp_path):
     from processor.codesets import load_codesets
-    from processor.generate import ClaimGenerator
+    from processor.devtools.generator import ClaimGenerator
 
     generator = ClaimGenerator(load_codesets(), seed=11, errors=0.5)
     documents = []

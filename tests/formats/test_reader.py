@@ -61,8 +61,9 @@ def test_icd9_is_rejected_naming_the_hi_segment_and_qualifier():
 
 def test_4010_is_rejected_as_an_unsupported_version():
     reader, claims, _ = read(
-        (RAW / "x12-837p-samples-linuxforhealth/004010X098A1/patient-is-subscriber.837.txt")
-        .read_bytes()
+        (
+            RAW / "x12-837p-samples-linuxforhealth/004010X098A1/patient-is-subscriber.837.txt"
+        ).read_bytes()
     )
     assert claims == []
     group = reader.interchanges[0].groups[0]
@@ -154,7 +155,7 @@ def test_patient_loop_and_other_payer_loops_never_replace_subscriber_or_payer():
 
 
 def test_plan_type_from_sbr09_and_a_payer_setting():
-    from processor.formats.x12.reader import ReadOptions, Reader837
+    from processor.formats.x12.reader import Reader837, ReadOptions
 
     text = (LFH / "demo.drug.example10.1.837.txt").read_text()
     text = _with_icd10(text, "HI*BK:03591", "HI*ABK:J029")
@@ -178,7 +179,7 @@ def _valid_icd10() -> str:
 
 
 def test_wrong_se_count_rejects_the_set():
-    reader, claims, ends = read(_valid_icd10().replace("SE*31*0711", "SE*30*0711"))
+    _, _, ends = read(_valid_icd10().replace("SE*31*0711", "SE*30*0711"))
     assert ends[0].transaction.status == "R"
     assert ends[0].transaction.set_codes == ["4"]
     assert "SE01 says 30 segments, the transaction set has 31" in ends[0].transaction.reasons
@@ -196,7 +197,7 @@ def test_wrong_group_and_interchange_counts_are_reported():
 def test_truncated_file_closes_what_is_open_and_says_so(cut):
     data = _valid_icd10().encode()
     cut_data = data[: int(len(data) * cut)]
-    reader, claims, ends = read(cut_data)
+    reader, _, ends = read(cut_data)
     interchange = reader.interchanges[0]
     assert interchange.ta1_code == "023"
     assert "the file ends before IEA" in interchange.reasons
