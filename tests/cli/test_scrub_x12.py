@@ -62,6 +62,7 @@ def test_unreadable_claims_are_dead_letters_with_their_segments(tmp_path):
     assert first["event_type"] == "claim.unreadable" and first["received_key"] == "A37YH556"
     assert "HI at segment 21" in first["error"]
     assert first["source"]["offset"] == 22  # the CLM is the file's 22nd segment
+    assert second["received_key"] == "A37YH667" and "BK is ICD-9-CM" in second["error"]
 
 
 def test_not_an_interchange_and_acks_asked_for_is_an_error(tmp_path, capsys):
