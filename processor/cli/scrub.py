@@ -10,6 +10,8 @@ from collections import Counter
 from pathlib import Path
 from typing import IO, Any
 
+import orjson
+
 from processor.cli.common import CommandError
 from processor.history import InMemoryHistory
 from processor.models import DeadLetter
@@ -23,12 +25,20 @@ def _count_lines(path: Path) -> int:
 
 
 def scrub_file(
-    scrubber: Scrubber, input_path: Path, output: IO[bytes], *, progress: bool
+    scrubber: Scrubber,
+    input_path: Path,
+    output: IO[bytes],
+    *,
+    progress: bool,
+    messages: list[bytes] | None = None,
 ) -> dict[str, object]:
-    """One output line per input line, in input order. Returns the summary."""
+    """One output line per input line (or per message of `messages`, read from the file),
+    in input order. Returns the summary."""
     routes: Counter[str] = Counter()
     findings: Counter[str] = Counter()
-    total = _count_lines(input_path) if progress else None
+    total = (
+        (len(messages) if messages is not None else _count_lines(input_path)) if progress else None
+    )
     bar = None
     if progress:
         from tqdm import tqdm
@@ -38,7 +48,7 @@ def scrub_file(
     history = InMemoryHistory()
     started = time.perf_counter()
     with input_path.open("rb") as handle:
-        for line_no, line in enumerate(handle, start=1):
+        for line_no, line in enumerate(handle if messages is None else messages, start=1):
             raw = line.rstrip(b"\r\n")
             # A file's line stands where a Kafka position would: topic = file, offset = line.
             outcome = scrubber.scrub(
@@ -101,15 +111,37 @@ def cmd_scrub(settings: Settings, args: argparse.Namespace) -> int:
     if args.acks:
         raise CommandError(f"{input_path}: --acks answers an X12 interchange; this is not one")
     progress = sys.stderr.isatty() and not args.quiet
+    messages = _fhir_resources(input_path)
     if args.output:
         with open(args.output, "wb") as output:
-            summary = scrub_file(scrubber, input_path, output, progress=progress)
+            summary = scrub_file(scrubber, input_path, output, progress=progress, messages=messages)
     else:
-        summary = scrub_file(scrubber, input_path, sys.stdout.buffer, progress=progress)
+        summary = scrub_file(
+            scrubber, input_path, sys.stdout.buffer, progress=progress, messages=messages
+        )
         sys.stdout.flush()
     if not args.quiet:
         print(format_summary(summary), file=sys.stderr)
     return 0
+
+
+def _fhir_resources(path: Path) -> list[bytes] | None:
+    """A file holding one FHIR resource (a Claim, or a Bundle of them) as one JSON document,
+    pretty-printed or not: its Claims, one message each. None for JSON Lines."""
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    if b'"resourceType"' not in head or path.stat().st_size > 256 << 20:
+        return None
+    try:
+        document = orjson.loads(path.read_bytes())
+    except orjson.JSONDecodeError:
+        return None  # JSON Lines (one resource per line): read line by line
+    if not isinstance(document, dict):
+        return None
+    if document.get("resourceType") == "Bundle":
+        resources = [e.get("resource") for e in document.get("entry") or [] if isinstance(e, dict)]
+        return [orjson.dumps(r) for r in resources if isinstance(r, dict)]
+    return [orjson.dumps(document)]
 
 
 def _is_interchange(path: Path) -> bool:

@@ -70,3 +70,25 @@ def test_not_an_interchange_and_acks_asked_for_is_an_error(tmp_path, capsys):
     source.write_bytes(orjson.dumps(claim_dict()) + b"\n")
     assert main(["scrub", str(source), "--acks", str(tmp_path / "a")]) == 2
     assert "--acks answers an X12 interchange" in capsys.readouterr().err
+
+
+def test_scrub_reads_a_pretty_printed_fhir_claim_and_a_bundle(tmp_path):
+    from tests.formats.test_fhir import _fhir_for
+
+    resource = _fhir_for(claim_dict())
+    single = tmp_path / "claim.json"
+    single.write_bytes(orjson.dumps(resource, option=orjson.OPT_INDENT_2))
+    bundle = tmp_path / "bundle.json"
+    bundle.write_bytes(
+        orjson.dumps(
+            {"resourceType": "Bundle", "type": "collection",
+             "entry": [{"resource": resource}, {"resource": resource}]},
+            option=orjson.OPT_INDENT_2,
+        )
+    )  # fmt: skip
+    for path, count in ((single, 1), (bundle, 2)):
+        out = tmp_path / "out.jsonl"
+        assert main(["scrub", str(path), "-o", str(out), "-q"]) == 0
+        results = [orjson.loads(line) for line in out.read_bytes().splitlines()]
+        assert [r["claim_id"] for r in results] == ["TEST-0001"] * count
+        assert results[0]["route"] == "clean"
