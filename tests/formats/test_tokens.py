@@ -22,6 +22,7 @@ def test_delimiters_come_from_the_isa():
     assert read_isa(valid)[0].element == "*" and read_isa(valid)[0].segment == "~"
     d = read_isa(other)[0]
     assert (d.element, d.component, d.segment) == ("~", "^", "_")
+
     # The same interchange under other delimiters reads as the same segments (composites
     # keep their own component separator: the reader splits them with ISA16).
     def plain(segments: list[list[str]], component: str) -> list[list[str]]:

@@ -11,11 +11,19 @@ DEFAULT_DELIMITERS = Delimiters(element="*", repetition="^", component=":", segm
 
 
 class SegmentWriter:
-    """Collects segments as text; refuses a value that holds a delimiter (it would change
-    the structure the receiver reads)."""
+    """Collects segments as text. A value that holds a delimiter would change the structure
+    the receiver reads: strict (the 837P writer) refuses it; otherwise (acknowledgments,
+    which echo what a submitter sent) each delimiter becomes a space."""
 
-    def __init__(self, delimiters: Delimiters = DEFAULT_DELIMITERS, newline: bool = True) -> None:
+    def __init__(
+        self,
+        delimiters: Delimiters = DEFAULT_DELIMITERS,
+        newline: bool = True,
+        *,
+        strict: bool = False,
+    ) -> None:
         self.d = delimiters
+        self.strict = strict
         self.end = delimiters.segment + ("\n" if newline else "")
         self.parts: list[str] = []
         self.count = 0
@@ -24,30 +32,33 @@ class SegmentWriter:
             self._forbidden.add(delimiters.repetition)
 
     def composite(self, *components: str) -> str:
-        values = list(components)
+        values = [self._check(value) for value in components]
         while values and not values[-1]:
             values.pop()
-        for value in values:
-            self._check(value)
         return self.d.component.join(values)
 
     def segment(self, segment_id: str, *elements: str, composite: Iterable[int] = ()) -> None:
         """Append a segment; elements at the 1-based positions in `composite` are already
         composites (their component separators are meant)."""
         keep = set(composite)
-        values = list(elements)
-        for index, value in enumerate(values, start=1):
-            if index not in keep:
-                self._check(value)
+        values = [
+            value if index in keep else self._check(value)
+            for index, value in enumerate(elements, start=1)
+        ]
         while values and not values[-1]:
             values.pop()
         self.parts.append(self.d.element.join([segment_id, *values]) + self.end)
         self.count += 1
 
-    def _check(self, value: str) -> None:
+    def _check(self, value: str) -> str:
         bad = self._forbidden.intersection(value)
-        if bad:
-            raise ValueError(f"value {value!r} holds the delimiter {sorted(bad)[0]!r}")
+        if not bad and "\n" not in value and "\r" not in value:
+            return value
+        if self.strict:
+            raise ValueError(f"value {value!r} holds a delimiter or a line break")
+        for character in (*bad, "\n", "\r"):
+            value = value.replace(character, " ")
+        return value
 
     def text(self) -> str:
         return "".join(self.parts)
@@ -65,6 +76,8 @@ def isa(
 ) -> None:
     """ISA with fixed widths; `sender`/`receiver` are (qualifier, id)."""
     d = writer.d
+    sender = (writer._check(sender[0]), writer._check(sender[1]))
+    receiver = (writer._check(receiver[0]), writer._check(receiver[1]))
     fields = [
         "ISA", "00", " " * 10, "00", " " * 10,
         sender[0].ljust(2)[:2], sender[1].ljust(15)[:15],

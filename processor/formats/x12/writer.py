@@ -42,7 +42,7 @@ def write_837p(
 ) -> int:
     """Write one interchange with one group; returns the number of claims written."""
     when = when or datetime.now(UTC)
-    head = SegmentWriter(delimiters, newline)
+    head = SegmentWriter(delimiters, newline, strict=True)
     isa(head, sender=("ZZ", "SUBMITTER"), receiver=("ZZ", "CLAIMSPROCESSOR"), control=control,
         when=when, usage="T")  # fmt: skip
     head.segment("GS", "HC", "SUBMITTER", "CLAIMSPROCESSOR", when.strftime("%Y%m%d"),
@@ -54,7 +54,7 @@ def write_837p(
         sets += 1
         out.write(_transaction(batch, f"{sets:04d}", delimiters, newline, when))
         written += len(batch)
-    tail = SegmentWriter(delimiters, newline)
+    tail = SegmentWriter(delimiters, newline, strict=True)
     tail.segment("GE", str(sets), "1")
     tail.segment("IEA", "1", f"{control:09d}")
     out.write(tail.text())
@@ -75,7 +75,7 @@ def _batches(claims: Iterable[Claim], size: int) -> Iterator[list[Claim]]:
 def _transaction(
     claims: list[Claim], control: str, delimiters: Delimiters, newline: bool, when: datetime
 ) -> str:
-    w = SegmentWriter(delimiters, newline)
+    w = SegmentWriter(delimiters, newline, strict=True)
     created = claims[0].received_at or when
     created = created.astimezone(UTC) if created.tzinfo else created
     w.segment("ST", "837", control, PROFESSIONAL)
