@@ -31,7 +31,8 @@ ICD10 = {"ABK", "ABF"}
 ICD9 = {"BK", "BF"}
 _SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}\Z")
 _ENVELOPE = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
-_GOOD_IDS: set[str] = set()  # segment ids already matched against _SEGMENT_ID
+_GOOD_IDS: set[str] = set()
+_PAD = [""] * 12  # segment ids already matched against _SEGMENT_ID
 _NUMBER = re.compile(r"-?(\d+\.?\d*|\.\d+)\Z")
 ReceivedAt = Literal["transaction", "ingest"]
 
@@ -49,7 +50,8 @@ class ReadClaim:
     document: dict[str, Any]
     error: str | None
     file_segment: int  # the CLM's segment number in the file (1-based)
-    text: str  # the claim's segments as read (CLM to the end of its last line)
+    segments: list[list[str]]  # the claim's segments as read (CLM to its last line's end)
+    delimiters: Delimiters
     patient_name: tuple[str, str]  # (last, first) of the patient: for the 277CA only
     billing_name: str
     interchange: InterchangeReport
@@ -60,6 +62,12 @@ class ReadClaim:
     @property
     def claim_id(self) -> str:
         return str(self.document.get("claim_id") or "")
+
+    @property
+    def text(self) -> str:
+        """The claim's segments as X12 text (joined only when asked: a dead letter's bytes)."""
+        element, terminator = self.delimiters.element, self.delimiters.segment
+        return "".join(element.join(segment) + terminator for segment in self.segments)
 
 
 @dataclass(slots=True)
@@ -425,6 +433,8 @@ class Reader837:
         claim = self._claim
         if claim is not None and sid != "HL" and sid != "CLM":
             claim.segments.append(segment)
+        # Padded: the handlers below index elements directly (an absent one reads as "").
+        segment = segment + _PAD
         if sid == "HL":
             done = self._finish_claim()
             self._hl(segment)
@@ -440,7 +450,7 @@ class Reader837:
         return None
 
     def _hl(self, segment: list[str]) -> None:
-        level = _el(segment, 3)
+        level = segment[3]
         self._hl_position = self._position
         if level == "20":
             self._loop = "2000A"
@@ -467,24 +477,24 @@ class Reader837:
         if sid == "BHT":
             self._header_seen = True
             assert self._set is not None
-            self._set.bht03 = _el(segment, 3)
+            self._set.bht03 = segment[3]
             self._received_at = self._bht_time(segment)
         elif sid == "NM1":
-            entity = _el(segment, 1)
+            entity = segment[1]
             if loop == "HEADER" or loop.startswith("1000"):
                 assert self._set is not None
                 if entity == "41":
                     self._loop = "1000A"
-                    self._set.submitter_name = _el(segment, 3)
-                    self._set.submitter_id = _el(segment, 9)
+                    self._set.submitter_name = segment[3]
+                    self._set.submitter_id = segment[9]
                 elif entity == "40":
                     self._loop = "1000B"
-                    self._set.receiver_name = _el(segment, 3)
-                    self._set.receiver_id = _el(segment, 9)
+                    self._set.receiver_name = segment[3]
+                    self._set.receiver_id = segment[9]
             elif loop.startswith("2000A") or loop.startswith("2010A"):
                 if entity == "85":
                     self._loop = "2010AA"
-                    self._provider["npi"] = _el(segment, 9)
+                    self._provider["npi"] = segment[9]
                     self._provider_name = _name(segment)
                     self._provider["name"] = self._provider_name
                 else:
@@ -492,35 +502,35 @@ class Reader837:
             elif loop.startswith("2000B") or loop.startswith("2010B"):
                 if entity == "IL":
                     self._loop = "2010BA"
-                    self._subscriber["member_id"] = _el(segment, 9)
-                    self._subscriber_name = (_el(segment, 3), _el(segment, 4))
+                    self._subscriber["member_id"] = segment[9]
+                    self._subscriber_name = (segment[3], segment[4])
                 elif entity == "PR":
                     self._loop = "2010BB"
-                    self._subscriber["payer_id"] = _el(segment, 9)
-                    self._subscriber["payer_name"] = _el(segment, 3)
+                    self._subscriber["payer_id"] = segment[9]
+                    self._subscriber["payer_name"] = segment[3]
             elif (loop.startswith("2000C") or loop.startswith("2010C")) and entity == "QC":
                 self._loop = "2010CA"
-                self._patient_name = (_el(segment, 3), _el(segment, 4))
-        elif sid == "PRV" and loop == "2000A" and _el(segment, 1) == "BI":
-            self._provider["taxonomy"] = _el(segment, 3)
-        elif sid == "REF" and loop == "2010AA" and _el(segment, 1) in ("EI", "SY"):
-            self._provider.setdefault("tax_id", _el(segment, 2))
+                self._patient_name = (segment[3], segment[4])
+        elif sid == "PRV" and loop == "2000A" and segment[1] == "BI":
+            self._provider["taxonomy"] = segment[3]
+        elif sid == "REF" and loop == "2010AA" and segment[1] in ("EI", "SY"):
+            self._provider.setdefault("tax_id", segment[2])
         elif sid == "SBR" and loop == "2000B":
-            self._subscriber["sbr09"] = _el(segment, 9)
+            self._subscriber["sbr09"] = segment[9]
         elif sid == "DMG" and loop in ("2010BA", "2010CA"):
             target = self._subscriber if loop == "2010BA" else self._patient
             assert target is not None
-            birth = _date(_el(segment, 2)) if _el(segment, 1) == "D8" else None
+            birth = _date(segment[2]) if segment[1] == "D8" else None
             if birth is None:
                 self._bad_element(segment, loop, 2, "1251", "8", "not a D8 date (CCYYMMDD)")
             target["birth_date"] = birth
-            target["sex"] = _el(segment, 3)
+            target["sex"] = segment[3]
 
     def _bht_time(self, segment: list[str]) -> str | None:
         if self.options.received_at == "ingest":
             return self.now.strftime("%Y-%m-%dT%H:%M:%SZ")
-        day = _date(_el(segment, 4))
-        clock = _el(segment, 5)
+        day = _date(segment[4])
+        clock = segment[5]
         if day is None:
             self._bad_element(segment, "", 4, "373", "8", "not a date (CCYYMMDD)")
             return None
@@ -534,17 +544,17 @@ class Reader837:
     def _clm(self, segment: list[str]) -> None:
         assert self._set is not None and self._isa is not None and self._group is not None
         claim = _Claim(self._position, self.tokens.number)
-        claim.segments.append(segment)
+        claim.segments.append(segment[: len(segment) - len(_PAD)])
         self._claim = claim
         self._set.claims += 1
         self._loop = "2300"
         doc = claim.doc
-        clm01 = _el(segment, 1)
+        clm01 = segment[1]
         if not clm01:
             self._bad_element(
                 segment, "2300", 1, "1028", "1", "claim submitter's identifier missing"
             )
-        total = _el(segment, 2)
+        total = segment[2]
         if not _NUMBER.match(total):
             self._bad_element(segment, "2300", 2, "782", "6", "total charge is not a number")
         doc["claim_id"] = clm01
@@ -566,7 +576,7 @@ class Reader837:
         loop = claim.loop
         if sid == "LX":
             claim.loop = "2400"
-            number = _el(segment, 1)
+            number = segment[1]
             if not number.isdigit():
                 self._bad_element(segment, "2400", 1, "554", "6", "line number is not a number")
             claim.line = {"line_number": int(number) if number.isdigit() else 0}
@@ -589,23 +599,23 @@ class Reader837:
         if sid == "HI":
             self._hi(claim, segment)
         elif sid == "REF":
-            qualifier = _el(segment, 1)
+            qualifier = segment[1]
             if qualifier == "F8":
-                doc["original_claim_id"] = _el(segment, 2)
+                doc["original_claim_id"] = segment[2]
             elif qualifier == "G1":
-                doc["prior_authorization"] = _el(segment, 2)
+                doc["prior_authorization"] = segment[2]
         elif sid == "NM1":
-            entity = _el(segment, 1)
+            entity = segment[1]
             if entity == "DN":
                 claim.loop = "2310A"
-                doc["referring_provider"] = {"npi": _el(segment, 9)}
+                doc["referring_provider"] = {"npi": segment[9]}
             elif entity == "82":
                 claim.loop = "2310B"
-                doc["rendering_provider"] = {"npi": _el(segment, 9)}
+                doc["rendering_provider"] = {"npi": segment[9]}
             else:
                 claim.loop = "2310C"
-        elif sid == "PRV" and claim.loop == "2310B" and _el(segment, 1) == "PE":
-            doc["rendering_provider"]["taxonomy"] = _el(segment, 3)
+        elif sid == "PRV" and claim.loop == "2310B" and segment[1] == "PE":
+            doc["rendering_provider"]["taxonomy"] = segment[3]
 
     def _hi(self, claim: _Claim, segment: list[str]) -> None:
         diagnoses = claim.doc.setdefault("diagnoses", [])
@@ -641,24 +651,24 @@ class Reader837:
         sid = segment[0]
         if sid == "SV1":
             self._sv1(line, segment)
-        elif sid == "DTP" and _el(segment, 1) == "472":
+        elif sid == "DTP" and segment[1] == "472":
             self._dtp472(line, segment)
         elif sid == "LIN":
             claim.loop = "2410"
-            if _el(segment, 2) == "N4":
-                line["drug"] = {"ndc": _el(segment, 3)}
+            if segment[2] == "N4":
+                line["drug"] = {"ndc": segment[3]}
         elif sid == "CTP" and claim.loop == "2410" and "drug" in line:
-            line["drug"]["quantity"] = _el(segment, 4)
-            unit = _el(segment, 5).split(self._delimiters.component)[0]
+            line["drug"]["quantity"] = segment[4]
+            unit = segment[5].split(self._delimiters.component)[0]
             line["drug"]["unit"] = unit
         elif sid == "NM1":
-            if _el(segment, 1) == "82":
+            if segment[1] == "82":
                 claim.loop = "2420A"
-                line["rendering_provider"] = {"npi": _el(segment, 9)}
+                line["rendering_provider"] = {"npi": segment[9]}
             else:
                 claim.loop = "2420"
-        elif sid == "PRV" and claim.loop == "2420A" and _el(segment, 1) == "PE":
-            line["rendering_provider"]["taxonomy"] = _el(segment, 3)
+        elif sid == "PRV" and claim.loop == "2420A" and segment[1] == "PE":
+            line["rendering_provider"]["taxonomy"] = segment[3]
         elif sid == "SVD":
             claim.loop = "2430"
 
@@ -672,16 +682,16 @@ class Reader837:
             line["modifiers"] = [m for m in procedure[2:6] if m]
             if len(procedure) > 6 and procedure[6]:
                 line["description"] = procedure[6]
-        charge = _el(segment, 2)
+        charge = segment[2]
         if not _NUMBER.match(charge):
             self._bad_element(segment, "2400", 2, "782", "6", "line charge is not a number")
         line["charge"] = charge
-        units = _el(segment, 4)
+        units = segment[4]
         if not _NUMBER.match(units):
             self._bad_element(segment, "2400", 4, "380", "6", "units are not a number")
         line["units"] = units
-        if _el(segment, 5):
-            line["place_of_service"] = _el(segment, 5)
+        if segment[5]:
+            line["place_of_service"] = segment[5]
         pointers = self._composite(segment, "2400", 7, "1328")
         if pointers is not None:
             if all(p.isdigit() for p in pointers if p):
@@ -690,7 +700,7 @@ class Reader837:
                 self._bad_element(segment, "2400", 7, "1328", "6", "pointer is not a number")
 
     def _dtp472(self, line: dict[str, Any], segment: list[str]) -> None:
-        form, value = _el(segment, 2), _el(segment, 3)
+        form, value = segment[2], segment[3]
         if form == "D8":
             day = _date(value)
             if day is None:
@@ -770,14 +780,13 @@ class Reader837:
                 + (f"; and {more} more" if more else "")
             )
             self._set.claims_rejected += 1
-        separator = self._delimiters.element
-        text = self._delimiters.segment.join(separator.join(s) for s in claim.segments)
         patient_name = self._patient_name if self._patient is not None else self._subscriber_name
         return ReadClaim(
             ordered,
             error,
             claim.file_segment,
-            text + self._delimiters.segment,
+            claim.segments,
+            self._delimiters,
             patient_name,
             self._provider_name,
             self._isa,
