@@ -223,3 +223,10 @@ def test_unrecognised_segment_ids_are_noted():
     _, _, ends = read((IMS / "x12_bad_segment_identifier.txt").read_bytes())
     notes = [(n.segment_id, n.code) for n in ends[0].transaction.notes]
     assert ("", "1") in notes and ("Nd4", "1") in notes
+
+
+def test_trailing_content_after_iea_is_a_warning_not_a_lost_file():
+    reader, claims, ends = read(_valid_icd10() + "\nthis is not an interchange\n")
+    assert [c.error for c in claims] == [None]
+    assert ends[0].transaction.status == "A"
+    assert "the rest of the file is not read" in reader.warnings[-1]

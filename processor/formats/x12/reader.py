@@ -21,7 +21,7 @@ from processor.formats.x12.report import (
     SegmentNote,
     SetReport,
 )
-from processor.formats.x12.tokens import Delimiters, SegmentReader
+from processor.formats.x12.tokens import Delimiters, SegmentReader, X12Error
 
 PROFESSIONAL = "005010X222A1"
 ACCEPTED_VERSIONS = {PROFESSIONAL: None, "005010X222A2": "005010X222A2 label read as 005010X222A1"}
@@ -153,6 +153,18 @@ class Reader837:
 
     # -- the stream ---------------------------------------------------------------------------
     def __iter__(self) -> Iterator[ReadClaim | SetEnd]:
+        try:
+            yield from self._segments()
+        except X12Error as exc:
+            if not self.interchanges:
+                raise  # not an interchange at all
+            # Something after an IEA that is no interchange: what was read stands.
+            self.warnings.append(
+                f"after segment {self.tokens.number}: {exc}; the rest of the file is not read"
+            )
+        yield from self._close_interchange("023", "the file ends before IEA")
+
+    def _segments(self) -> Iterator[ReadClaim | SetEnd]:
         for segment in self.tokens:
             sid = segment[0]
             if self.tokens.truncated:
@@ -203,7 +215,6 @@ class Reader837:
                 )
             else:  # SE
                 yield from self._close_se(segment)
-        yield from self._close_interchange("023", "the file ends before IEA")
 
     # -- envelopes ----------------------------------------------------------------------------
     def _open_interchange(self, segment: list[str]) -> None:
