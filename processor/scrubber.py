@@ -11,7 +11,7 @@ import base64
 import gc
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -21,6 +21,7 @@ from processor.codesets import CodeSets, load_codesets
 from processor.edits.base import ClaimContext
 from processor.edits.engine import EditFailed, StageTimer, run_edits
 from processor.enrichment import enrich_claim, service_dates
+from processor.formats import FhirError, read_claim_bytes
 from processor.history import HistoryStore, earlier_claims, record_claim
 from processor.models import Claim, DeadLetter, EnrichedClaim, ScrubResult, SourcePosition
 from processor.models.construct import construct
@@ -76,8 +77,10 @@ class Scrubber:
         clock: Clock = utcnow,
         stage_timer: StageTimer | None = None,
         history_retention_days: int = 400,
+        payer_plan_types: Mapping[str, str] | None = None,
     ) -> None:
         self.codesets = codesets
+        self.payer_plan_types = payer_plan_types or {}
         self.ruleset = ruleset
         self.clock = clock
         self.stage_timer = stage_timer
@@ -90,7 +93,10 @@ class Scrubber:
                 raw, key=key, source=source, kind="json", error="empty message (no value)"
             )
         try:
-            return Claim.model_validate_json(raw)
+            # A JSON claim event, or a FHIR R4 Claim recognised by its resourceType.
+            return read_claim_bytes(raw, plan_types=self.payer_plan_types)
+        except FhirError as exc:
+            return self.dead_letter(raw, key=key, source=source, kind="schema", error=str(exc))
         except ValidationError as exc:
             kind, message = describe_validation_error(exc)
             if kind == "json" and not _is_utf8(raw):
@@ -267,4 +273,9 @@ def build_scrubber(settings: Settings) -> Scrubber:
         ", ".join(sorted(ruleset.profiles)),
     )
     log.debug("releases: %s", ", ".join(f"{r.kind} {r.release_id}" for r in releases))
-    return Scrubber(codesets, ruleset, history_retention_days=settings.history_retention_days)
+    return Scrubber(
+        codesets,
+        ruleset,
+        history_retention_days=settings.history_retention_days,
+        payer_plan_types=settings.payer_plan_types,
+    )

@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from processor.models.claim import PlanType
+
 ENV_PREFIX = "CLAIMS_"
 
 
@@ -63,6 +65,16 @@ class Settings(BaseSettings):
         400,
         ge=1,
         description="claim history kept per patient, in days of service before the newest",
+    )
+    payer_plan_types: dict[str, PlanType] = Field(
+        default_factory=dict,
+        description="payer id -> plan_type for 837P and FHIR input, as JSON "
+        '({"12345": "medicaid"}); otherwise SBR09 / Coverage.type decides',
+    )
+    x12_received_at: Literal["transaction", "ingest"] = Field(
+        "transaction",
+        description="received_at of an 837P claim: its transaction's BHT04/05, or the time "
+        "the file is read",
     )
 
 

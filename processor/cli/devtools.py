@@ -30,6 +30,13 @@ def cmd_generate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_837p(settings: Settings, args: argparse.Namespace) -> int:
+    from processor.devtools.x12_bench import format_rows, run
+
+    print(format_rows(run(args.claims, Path(args.file) if args.file else None)))
+    return 0
+
+
 def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
     from processor.devtools.bench import format_table, run_bench
 
@@ -66,6 +73,13 @@ def register(commands: Any) -> None:
     bench.add_argument("--engine-only", action="store_true", help="no Kafka: the core alone")
     bench.add_argument("--seed", type=int, default=7)
     bench.set_defaults(run=cmd_bench)
+
+    bench_837p = commands.add_parser(
+        "bench-837p", help="837P parse speed (claims per CPU-second) and peak memory"
+    )
+    bench_837p.add_argument("--claims", type=int, default=50_000)
+    bench_837p.add_argument("--file", help="an 837P file to parse instead of a generated one")
+    bench_837p.set_defaults(run=cmd_bench_837p)
 
     demo = commands.add_parser("demo", help="local Kafka + worker + sample claims, then a summary")
     demo.add_argument(

@@ -10,6 +10,8 @@ from collections import Counter
 from pathlib import Path
 from typing import IO, Any
 
+import orjson
+
 from processor.cli.common import CommandError
 from processor.history import InMemoryHistory
 from processor.models import DeadLetter
@@ -23,12 +25,20 @@ def _count_lines(path: Path) -> int:
 
 
 def scrub_file(
-    scrubber: Scrubber, input_path: Path, output: IO[bytes], *, progress: bool
+    scrubber: Scrubber,
+    input_path: Path,
+    output: IO[bytes],
+    *,
+    progress: bool,
+    messages: list[bytes] | None = None,
 ) -> dict[str, object]:
-    """One output line per input line, in input order. Returns the summary."""
+    """One output line per input line (or per message of `messages`, read from the file),
+    in input order. Returns the summary."""
     routes: Counter[str] = Counter()
     findings: Counter[str] = Counter()
-    total = _count_lines(input_path) if progress else None
+    total = (
+        (len(messages) if messages is not None else _count_lines(input_path)) if progress else None
+    )
     bar = None
     if progress:
         from tqdm import tqdm
@@ -38,7 +48,7 @@ def scrub_file(
     history = InMemoryHistory()
     started = time.perf_counter()
     with input_path.open("rb") as handle:
-        for line_no, line in enumerate(handle, start=1):
+        for line_no, line in enumerate(handle if messages is None else messages, start=1):
             raw = line.rstrip(b"\r\n")
             # A file's line stands where a Kafka position would: topic = file, offset = line.
             outcome = scrubber.scrub(
@@ -103,11 +113,16 @@ def cmd_scrub(settings: Settings, args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise CommandError(f"--jobs {args.jobs}: needs 1 or more processes")
     scrubber = build_scrubber(settings)
+    if _is_interchange(input_path):
+        return _scrub_x12(settings, scrubber, input_path, args)
+    if args.acks:
+        raise CommandError(f"{input_path}: --acks answers an X12 interchange; this is not one")
     progress = sys.stderr.isatty() and not args.quiet
+    messages = _fhir_resources(input_path)
 
     def run(output: IO[bytes]) -> dict[str, object]:
-        if args.jobs == 1:
-            return scrub_file(scrubber, input_path, output, progress=progress)
+        if args.jobs == 1 or messages is not None:
+            return scrub_file(scrubber, input_path, output, progress=progress, messages=messages)
         from processor.cli.scrub_parallel import scrub_file_parallel
 
         return scrub_file_parallel(
@@ -125,9 +140,82 @@ def cmd_scrub(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _fhir_resources(path: Path) -> list[bytes] | None:
+    """A file holding one FHIR resource (a Claim, or a Bundle of them) as one JSON document,
+    pretty-printed or not: its Claims, one message each. None for JSON Lines."""
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    if b'"resourceType"' not in head or path.stat().st_size > 256 << 20:
+        return None
+    try:
+        document = orjson.loads(path.read_bytes())
+    except orjson.JSONDecodeError:
+        return None  # JSON Lines (one resource per line): read line by line
+    if not isinstance(document, dict):
+        return None
+    if document.get("resourceType") == "Bundle":
+        resources = [e.get("resource") for e in document.get("entry") or [] if isinstance(e, dict)]
+        return [orjson.dumps(r) for r in resources if isinstance(r, dict)]
+    return [orjson.dumps(document)]
+
+
+def _is_interchange(path: Path) -> bool:
+    from processor.formats import is_interchange
+
+    with path.open("rb") as handle:
+        return is_interchange(handle.read(512))
+
+
+def _scrub_x12(
+    settings: Settings, scrubber: Scrubber, input_path: Path, args: argparse.Namespace
+) -> int:
+    from processor.cli.scrub_x12 import X12Error, read_options, scrub_interchange
+
+    acks = Path(args.acks) if args.acks else None
+    started = time.perf_counter()
+    try:
+        if args.output:
+            with open(args.output, "wb") as output:
+                summary = scrub_interchange(
+                    scrubber, input_path, output, options=read_options(settings), acks_dir=acks
+                )
+        else:
+            summary = scrub_interchange(
+                scrubber, input_path, sys.stdout.buffer, options=read_options(settings),
+                acks_dir=acks,
+            )  # fmt: skip
+            sys.stdout.flush()
+    except X12Error as exc:
+        raise CommandError(f"{input_path}: {exc}") from exc
+    elapsed = time.perf_counter() - started
+    if not args.quiet:
+        routes = summary.routes
+        print(
+            f"scrubbed {summary.claims} claims of an 837P interchange in {elapsed:.2f}s: "
+            f"clean {routes['clean']}, risk {routes['risk']}, "
+            f"unreadable {routes['dead_letter']}",
+            file=sys.stderr,
+        )
+        for line in summary.warnings + summary.problems:
+            print(f"  {line}", file=sys.stderr)
+        for path in summary.acks:
+            print(f"  wrote {path}", file=sys.stderr)
+    if summary.claims == 0:
+        # Nothing could be scrubbed: the acknowledgments (if asked for) say why.
+        print(f"{input_path}: no claim could be read", file=sys.stderr)
+        return 1
+    return 0
+
+
 def register(commands: Any) -> None:
     scrub = commands.add_parser("scrub", help="scrub a JSON Lines file of claims, no Kafka")
-    scrub.add_argument("input", help="claims, one JSON object per line")
+    scrub.add_argument(
+        "input",
+        help="claims: JSON Lines (claim events or FHIR R4 Claims), or an X12 837P interchange",
+    )
+    scrub.add_argument(
+        "--acks", metavar="DIR", help="837P input: write the TA1, 999 and 277CA here"
+    )
     scrub.add_argument(
         "--codesets", help="code-set directory (default: CLAIMS_CODESETS_DIR or the sample)"
     )

@@ -28,13 +28,34 @@ def cmd_produce(settings: Settings, args: argparse.Namespace) -> int:
     if not path.is_file():
         raise CommandError(f"{path}: no such file")
     topic = args.topic or load_topics(settings)["submitted"].name
-    produced = asyncio.run(produce_file(settings.kafka_bootstrap, topic, path, rate=args.rate))
+    messages, problems = _interchange_claims(settings, path)
+    produced = asyncio.run(
+        produce_file(settings.kafka_bootstrap, topic, path, rate=args.rate, messages=messages)
+    )
     print(
         f"produced {produced.count} messages to {topic} in {produced.seconds:.2f}s"
         + (f" (skipped {produced.skipped_blank} blank lines)" if produced.skipped_blank else ""),
         file=sys.stderr,
     )
-    return 0
+    for problem in problems:
+        print(f"  not published: {problem}", file=sys.stderr)
+    # Claims an 837P holds but that could not be read as claim events: the job is not done.
+    return 1 if problems else 0
+
+
+def _interchange_claims(settings: Settings, path: Path) -> tuple[list[bytes] | None, list[str]]:
+    """An 837P file's claims as claim events (None for a JSON Lines file)."""
+    from processor.formats import is_interchange
+
+    with path.open("rb") as handle:
+        if not is_interchange(handle.read(512)):
+            return None, []
+    from processor.cli.scrub_x12 import X12Error, interchange_messages, read_options
+
+    try:
+        return interchange_messages(path, read_options(settings))
+    except X12Error as exc:
+        raise CommandError(f"{path}: {exc}") from exc
 
 
 def cmd_topics(settings: Settings, args: argparse.Namespace) -> int:
@@ -76,7 +97,10 @@ def register(commands: Any) -> None:
         "worker", help="run the streaming worker (faust) until stopped"
     ).set_defaults(run=cmd_worker)
 
-    produce = commands.add_parser("produce", help="publish a JSON Lines file to the input topic")
+    produce = commands.add_parser(
+        "produce",
+        help="publish a JSON Lines file, or the claims of an 837P file, to the input topic",
+    )
     produce.add_argument("file")
     produce.add_argument(
         "--rate", type=float, help="messages per second (default: as fast as possible)"

@@ -34,10 +34,19 @@ def claim_key(raw: bytes) -> bytes | None:
 
 
 async def produce_file(
-    bootstrap: str, topic: str, path: Path, *, rate: float | None = None
+    bootstrap: str,
+    topic: str,
+    path: Path,
+    *,
+    rate: float | None = None,
+    messages: list[bytes] | None = None,
 ) -> Produced:
-    lines = [line.rstrip(b"\r\n") for line in path.read_bytes().splitlines()]
-    messages = [line for line in lines if line.strip()]
+    """Publish the file's lines, or `messages` read from it (claim events of an 837P)."""
+    if messages is None:
+        lines = [line.rstrip(b"\r\n") for line in path.read_bytes().splitlines()]
+        messages = [line for line in lines if line.strip()]
+    else:
+        lines = messages
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap, acks="all", linger_ms=5, enable_idempotence=True
     )
