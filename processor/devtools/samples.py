@@ -21,8 +21,6 @@ from processor.edits.provider import npi_with_check_digit
 Claim = dict[str, Any]
 
 
-
-
 PAYERS = [
     {"payer_id": "MCR-J15", "name": "Medicare Part B", "plan_type": "medicare"},
     {"payer_id": "MA-HUMX", "name": "Advantage Health", "plan_type": "medicare_advantage"},

@@ -181,10 +181,7 @@ def check_medicare_coverage(ctx: ClaimContext, params: Mapping[str, Any]) -> Ite
         elif (
             e.pfs_status in _PFS_STATUS
             and e.code_system != "HCPCS Level II"
-            and not (
-                e.pfs_status in ("X", "E")
-                and in_ranges(code, _PFS_X_E_PAID_ELSEWHERE)
-            )
+            and not (e.pfs_status in ("X", "E") and in_ranges(code, _PFS_X_E_PAID_ELSEWHERE))
         ):
             found = (*_PFS_STATUS[e.pfs_status], e.releases.get("pfs"))
         if found is None:

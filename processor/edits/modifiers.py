@@ -30,8 +30,6 @@ CAPPED_RENTAL = "36"
 E_M = (("99202", "99499"),)
 
 
-
-
 def is_ambulance_origin_destination(modifier: str) -> bool:
     return (
         len(modifier) == 2
