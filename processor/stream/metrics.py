@@ -15,7 +15,7 @@ import time
 from bisect import bisect_left
 from collections import Counter as TallyCounter
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, get_args
 
 import faust
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
@@ -24,6 +24,7 @@ from prometheus_client.registry import Collector
 
 from processor.codesets import ReleaseInfo
 from processor.models import DeadLetter, ScrubResult
+from processor.models.outputs import ErrorKind
 
 # The *_created series double every counter and no dashboard of ours reads them.
 disable_created_metrics()
@@ -117,6 +118,12 @@ class ClaimMetrics:
             "1 when partitions are assigned and code sets loaded",
             registry=registry,
         )
+        # Every dead-letter series exists from the start at 0: a rate or an increase over
+        # them (the alerts) has a baseline before the first dead letter.
+        for kind in get_args(ErrorKind):
+            for agent in ("intake", "edits"):
+                self.dead_letters.labels(kind, agent)
+        self.routed.labels("dead_letter", "unknown")
 
     def observe_stage(self, stage: str, seconds: float) -> None:
         """Noted now, observed with the batch (`batch`)."""
