@@ -208,6 +208,7 @@ def test_a_restarted_worker_loses_nothing(kafka, topic_prefix, worker_factory, t
     by_claim: dict[str, set[str]] = {}
     for record in collected.records:
         result = orjson.loads(record.value)
+        assert "claim_id" in result, result  # a dead letter: every message is readable
         by_claim.setdefault(result["claim_id"], set()).add(result["event_id"])
     expected_ids = {orjson.loads(m)["claim_id"] for m in messages}
     assert set(by_claim) == expected_ids
