@@ -1,8 +1,8 @@
 """The core: read → enrich → edits → route. Knows nothing of Kafka.
 
-The offline `scrub` command calls `Scrubber.scrub` per line; the streaming worker calls
-`read` + `enrich` in its intake agent and `evaluate` in its edit agent. Both run the same
-code, so they cannot disagree.
+The offline `scrub` command calls `Scrubber.scrub` per line, and so does the streaming
+worker's edit hop on the original bytes (its intake hop only finds `patient_key` and
+re-keys). Both run the same code, so they cannot disagree.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import orjson
 from pydantic import ValidationError
 
 from processor.codesets import CodeSets, load_codesets
@@ -25,7 +26,6 @@ from processor.formats import FhirError, read_claim_bytes
 from processor.history import HistoryStore, earlier_claims, record_claim
 from processor.models import Claim, DeadLetter, EnrichedClaim, ScrubResult, SourcePosition
 from processor.models.construct import construct
-from processor.models.envelope import ClaimEnvelope, EnrichedEnvelope
 from processor.models.outputs import ErrorKind
 from processor.profiles import Ruleset, load_ruleset
 from processor.routing import content_digest, event_id, route_claim
@@ -106,40 +106,26 @@ class Scrubber:
     def enrich(self, claim: Claim) -> EnrichedClaim:
         return enrich_claim(claim, self.codesets)
 
-    def intake(
-        self, raw: bytes | None, *, key: str | None, source: Source, timestamp_ms: int | None = None
-    ) -> EnrichedEnvelope | DeadLetter:
-        """The intake agent's work: read and enrich, ready for claims.enriched."""
+    def patient_key(
+        self, raw: bytes | None, *, key: str | None, source: Source
+    ) -> str | DeadLetter:
+        """The intake hop's work: the patient key (payer_id|member_id) the claim is re-keyed
+        by, read without validating the claim (the edit hop validates it once). A message
+        whose key is not where a claim event has it is read in full, so that another input
+        format is keyed as its claim would be, or the message is dead-lettered with the
+        reason it cannot be read."""
+        if raw:
+            try:
+                document = orjson.loads(raw)
+                payer_id = document["payer"]["payer_id"]
+                member_id = document["patient"]["member_id"]
+            except (orjson.JSONDecodeError, KeyError, TypeError):
+                pass
+            else:
+                if type(payer_id) is str and type(member_id) is str and payer_id and member_id:
+                    return f"{payer_id}|{member_id}"
         claim = self.read(raw, key=key, source=source)
-        if isinstance(claim, DeadLetter):
-            return claim
-        assert raw is not None
-        return construct(
-            EnrichedEnvelope,
-            {
-                "claim": self.enrich(claim),
-                "content_digest": content_digest(raw),
-                "received_key": key,
-                "source": source.position(),
-                "input_timestamp_ms": timestamp_ms,
-                "original": base64.b64encode(raw).decode("ascii"),
-            },
-        )
-
-    def reopen(self, value: bytes) -> EnrichedEnvelope:
-        """The edit agent's read of a claims.enriched value: the claim is validated once, and
-        its lines are enriched from this scrubber's code sets (a memo lookup per line) rather
-        than parsed back, so the enrichment in the result comes from the same code sets as
-        every edit consulted. Raises ValidationError on a value that is not an envelope."""
-        read = ClaimEnvelope.model_validate_json(value)
-        for line in read.claim.lines:
-            extra = line.__pydantic_extra__
-            if extra and "enrichment" in extra:
-                del extra["enrichment"]
-                line.model_fields_set.discard("enrichment")
-        values = dict(read.__dict__)
-        values["claim"] = self.enrich(read.claim)
-        return construct(EnrichedEnvelope, values)
+        return claim if isinstance(claim, DeadLetter) else claim.patient_key
 
     def evaluate(
         self,
@@ -193,26 +179,6 @@ class Scrubber:
             },
         )
 
-    def evaluate_envelope(
-        self, envelope: EnrichedEnvelope, history: HistoryStore | None = None
-    ) -> ScrubResult | DeadLetter:
-        try:
-            return self.evaluate(
-                envelope.claim,
-                digest=envelope.content_digest,
-                source=envelope.source,
-                history=history,
-            )
-        except EditFailed as exc:
-            return DeadLetter(
-                received_key=envelope.received_key,
-                error=str(exc),
-                error_kind="processing",
-                original=envelope.original,
-                source=envelope.source,
-                processed_at=self.clock(),
-            )
-
     # -- offline ----------------------------------------------------------------------------
     def scrub(
         self,
@@ -222,11 +188,24 @@ class Scrubber:
         source: Source | None = None,
         history: HistoryStore | None = None,
     ) -> ScrubResult | DeadLetter:
-        """All hops for one message, as `claims-processor scrub` runs them."""
-        envelope = self.intake(raw, key=key, source=source or Source())
-        if isinstance(envelope, DeadLetter):
-            return envelope
-        return self.evaluate_envelope(envelope, history)
+        """Read, enrich, every edit stage, route: one message, as `claims-processor scrub`
+        and the worker's edit hop run it (the intake hop only re-keys the original bytes).
+        A claim that cannot be read, or a stage that fails on it, gives a DeadLetter with the
+        original bytes."""
+        source = source or Source()
+        claim = self.read(raw, key=key, source=source)
+        if isinstance(claim, DeadLetter):
+            return claim
+        assert raw is not None
+        try:
+            return self.evaluate(
+                self.enrich(claim),
+                digest=content_digest(raw),
+                source=source.position(),
+                history=history,
+            )
+        except EditFailed as exc:
+            return self.dead_letter(raw, key=key, source=source, kind="processing", error=str(exc))
 
     def dead_letter(
         self, raw: bytes | None, *, key: str | None, source: Source, kind: ErrorKind, error: str

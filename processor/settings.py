@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -76,6 +77,18 @@ class Settings(BaseSettings):
         description="received_at of an 837P claim: its transaction's BHT04/05, or the time "
         "the file is read",
     )
+    # -- stream throughput
+    workers: int = Field(
+        0,
+        ge=0,
+        le=256,
+        description="worker processes `claims-processor demo` and `bench` start, each with "
+        "its own web port (0: one per core)",
+    )
+
+    def worker_count(self) -> int:
+        """CLAIMS_WORKERS, or the number of cores when it is 0."""
+        return self.workers or os.cpu_count() or 1
 
 
 class SettingsError(ValueError):

@@ -2,14 +2,17 @@
 result arrives. Prints figures; asserts nothing.
 
 engine       the core alone (parse, enrich, every edit, route, serialise) on one core
-e2e          through the local broker: N claims at full speed into claims.submitted, one
-             worker process, first produce to last routed output; then at half that rate,
-             latency from the input record's timestamp to the routed output's
+e2e          through the local broker: N claims at full speed into claims.submitted, first
+             produce to last routed output, with one worker process and then with
+             CLAIMS_WORKERS (default: one per core); with those, the same claims again at half
+             that rate for latency from the input record's timestamp to the routed output's.
+             CPU per claim of the workers and the broker from /proc/PID/stat over the run
 passthrough  a plain aiokafka consume -> produce loop over the same messages and layout,
              no parsing: the Python Kafka client's ceiling here
 faust relay  the worker's two agents, its faust settings and batching, with the scrubbing
-             taken out (processor.stream.relay): the ceiling of faust's stream machinery
-worker       the worker's peak resident memory
+             taken out (processor.stream.relay): the ceiling of faust's stream machinery, and
+             its CPU per claim
+worker       CPU per claim of all worker processes, x (relay + engine); peak resident memory
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +38,9 @@ from processor.devtools.generator import ClaimGenerator
 from processor.devtools.local_stack import (
     LocalKafka,
     Output,
-    WorkerProcess,
+    WorkerGroup,
     collect,
+    cpu_seconds,
     free_port,
     percentile,
     worker_settings,
@@ -105,13 +111,35 @@ async def _passthrough(
     return moved / (time.perf_counter() - (started or time.perf_counter())) if moved else 0.0
 
 
-def _faust_relay(settings: Settings, bootstrap: str, folder: Path, count: int) -> float:
+def _faust_relay(
+    settings: Settings, bootstrap: str, folder: Path, count: int, broker_pid: int | None
+) -> dict[str, Any]:
     """The messages of full.jsonl moved over two hops by the relay app: claims/s from its
-    first output to its last (the input is all in the topic before the relay starts)."""
-    stamps = [r.timestamp_ms for r in relay_outputs(settings, bootstrap, folder, count)]
-    if len(stamps) < 2:
-        return 0.0
-    return len(stamps) / max(0.001, (max(stamps) - min(stamps)) / 1000)
+    first output to its last, and the relay's and the broker's CPU per claim."""
+    run = _relay_run(settings, bootstrap, folder, count, broker_pid)
+    stamps = [r.timestamp_ms for r in run.records]
+    rate = len(stamps) / max(0.001, (max(stamps) - min(stamps)) / 1000) if len(stamps) > 1 else 0.0
+    return {
+        "claims_per_s": round(rate, 1),
+        "cpu_us_per_claim": _per_claim(run.cpu_s, len(stamps)),
+        "broker_cpu_us_per_claim": _per_claim(run.broker_cpu_s, len(stamps)),
+    }
+
+
+def _per_claim(seconds: float, claims: int) -> float:
+    return round(seconds / claims * 1e6, 1) if claims else float("nan")
+
+
+def _settle(cpu: Callable[[], float], timeout: float = 60.0) -> None:
+    """Wait until a process started and joined its group: its CPU use stops climbing."""
+    deadline = time.monotonic() + timeout
+    last = cpu()
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = cpu()
+        if now - last < 0.02:
+            return
+        last = now
 
 
 def _fresh_topics(settings: Settings, bootstrap: str, name: str) -> tuple[str, dict[Role, Any]]:
@@ -123,10 +151,22 @@ def _fresh_topics(settings: Settings, bootstrap: str, name: str) -> tuple[str, d
     return prefix, specs
 
 
+@dataclass
+class RelayRun:
+    records: list[Output]
+    cpu_s: float  # the relay process's CPU from its input being produced to its last output
+    broker_cpu_s: float
+
+
 def relay_outputs(settings: Settings, bootstrap: str, folder: Path, count: int) -> list[Output]:
     """Run the relay over the messages of `folder`/full.jsonl; what reached claims.clean."""
+    return _relay_run(settings, bootstrap, folder, count, None).records
+
+
+def _relay_run(
+    settings: Settings, bootstrap: str, folder: Path, count: int, broker_pid: int | None
+) -> RelayRun:
     prefix, specs = _fresh_topics(settings, bootstrap, "relay")
-    asyncio.run(produce_file(bootstrap, specs["submitted"].name, folder / "full.jsonl"))
     env = {
         **os.environ,
         **worker_settings(bootstrap, prefix, f"relay-{uuid.uuid4().hex[:8]}", log_level="WARNING"),
@@ -139,14 +179,23 @@ def relay_outputs(settings: Settings, bootstrap: str, folder: Path, count: int) 
             stderr=subprocess.STDOUT,
         )
         try:
+            _settle(lambda: cpu_seconds(relay.pid))
+            cpu0, broker0 = cpu_seconds(relay.pid), _broker_cpu(broker_pid)
+            asyncio.run(produce_file(bootstrap, specs["submitted"].name, folder / "full.jsonl"))
             got = asyncio.run(collect(bootstrap, [specs["clean"].name], count, timeout=600))
+            cpu = cpu_seconds(relay.pid) - cpu0
+            broker = _broker_cpu(broker_pid) - broker0
         finally:
             relay.terminate()
             try:
                 relay.wait(30)
             except subprocess.TimeoutExpired:
                 relay.kill()
-    return got.records
+    return RelayRun(got.records, cpu, broker)
+
+
+def _broker_cpu(pid: int | None) -> float:
+    return cpu_seconds(pid) if pid is not None else float("nan")
 
 
 def _write(messages: list[bytes], folder: Path, name: str) -> Path:
@@ -192,35 +241,48 @@ def _latency(
     }
 
 
-def _worker_steps(
+def _workers_run(
     settings: Settings,
     kafka: LocalKafka,
     folder: Path,
-    messages: list[bytes],
-    latency_messages: list[bytes],
+    count: int,
+    latency_messages: list[bytes] | None,
 ) -> dict[str, Any]:
-    """One worker: full speed, then half of that rate for latency; its peak memory."""
-    prefix, specs = _fresh_topics(settings, kafka.bootstrap, "bench")
+    """`count` worker processes on fresh topics: full.jsonl at full speed (claims/s, the
+    workers' and the broker's CPU per claim over that run); with `latency_messages`, then
+    those at half that rate for latency; the workers' peak memory."""
+    prefix, specs = _fresh_topics(settings, kafka.bootstrap, f"bench{count}")
     env = worker_settings(
-        kafka.bootstrap,
-        prefix,
-        f"bench-{uuid.uuid4().hex[:8]}",
-        web_port=free_port(),
-        log_level="WARNING",
+        kafka.bootstrap, prefix, f"bench-{uuid.uuid4().hex[:8]}", log_level="WARNING"
     )
     if settings.codesets_dir:
         env["CLAIMS_CODESETS_DIR"] = str(settings.codesets_dir)
-    worker = WorkerProcess(env, folder / "worker.log")
-    worker.start(timeout=180)
+    group = WorkerGroup.of(count, env, folder / f"workers-{count}")
+    group.start(timeout=300)
     try:
-        e2e = _full_speed(kafka.bootstrap, specs, _write(messages, folder, "full.jsonl"))
-        half = max(1.0, e2e["claims_per_s"] / 2)
-        half_path = _write(latency_messages, folder, "half.jsonl")
-        e2e |= _latency(kafka.bootstrap, specs, half_path, half, before=e2e["routed"])
-        assert worker.process is not None
-        return {"e2e": e2e, "worker": {"rss_mb": _rss_mb(worker.process.pid)}}
+        _settle(group.cpu_seconds)
+        # What the workers use with nothing to do (faust's timers, polls, commits): part of
+        # the CPU per claim of a run, the more so the slower the run.
+        idle0 = group.cpu_seconds()
+        time.sleep(2.0)
+        cpu0, broker0 = group.cpu_seconds(), _broker_cpu(kafka.pid)
+        idle = (cpu0 - idle0) / 2.0
+        e2e = _full_speed(kafka.bootstrap, specs, folder / "full.jsonl")
+        cpu, broker = group.cpu_seconds() - cpu0, _broker_cpu(kafka.pid) - broker0
+        e2e |= {
+            "workers": count,
+            "worker_cpu_us_per_claim": _per_claim(cpu, e2e["routed"]),
+            "broker_cpu_us_per_claim": _per_claim(broker, e2e["routed"]),
+            "idle_cpu_cores": round(idle, 3),
+        }
+        if latency_messages is not None:
+            half = max(1.0, e2e["claims_per_s"] / 2)
+            half_path = _write(latency_messages, folder, "half.jsonl")
+            e2e |= _latency(kafka.bootstrap, specs, half_path, half, before=e2e["routed"])
+        e2e["rss_mb"] = sum(_rss_mb(pid) for pid in group.pids())
+        return e2e
     finally:
-        worker.stop()
+        group.stop()
 
 
 def bench_kafka(
@@ -229,9 +291,30 @@ def bench_kafka(
     folder = Path(tempfile.mkdtemp(prefix="claims-bench-"))
     kafka = LocalKafka(port=free_port(), run_dir=folder / "kafka")
     kafka.start()
+    _write(messages, folder, "full.jsonl")
+    workers = settings.worker_count()
     try:
         out: dict[str, Any] = {"kafka_ready_s": round(kafka.started_in, 1)}
-        out |= _worker_steps(settings, kafka, folder, messages, latency_messages)
+        one = _workers_run(settings, kafka, folder, 1, None)
+        many = _workers_run(settings, kafka, folder, workers, latency_messages)
+        out["e2e"] = {
+            "claims": many["claims"],
+            "routed": many["routed"],
+            "workers": workers,
+            "claims_per_s": many["claims_per_s"],
+            "one_worker_claims_per_s": one["claims_per_s"],
+            **{
+                k: many[k]
+                for k in ("half_rate_per_s", "latency_claims", "p50_ms", "p95_ms", "p99_ms")
+            },
+        }
+        out["worker"] = {
+            "cpu_us_per_claim": many["worker_cpu_us_per_claim"],
+            "one_worker_cpu_us_per_claim": one["worker_cpu_us_per_claim"],
+            "idle_cpu_cores": many["idle_cpu_cores"],
+            "rss_mb": many["rss_mb"],
+        }
+        out["broker"] = {"cpu_us_per_claim": many["broker_cpu_us_per_claim"]}
         # The client's ceiling: the same messages and topic layout, no parsing.
         _, pass_specs = _fresh_topics(settings, kafka.bootstrap, "pass")
         asyncio.run(
@@ -248,8 +331,9 @@ def bench_kafka(
         )
         out["passthrough"] = {"claims_per_s": round(rate, 1)}
         # faust's ceiling: the worker's agents and settings without the scrubbing.
-        relay_rate = _faust_relay(settings, kafka.bootstrap, folder, len(messages))
-        out["faust_relay"] = {"claims_per_s": round(relay_rate, 1)}
+        out["faust_relay"] = _faust_relay(
+            settings, kafka.bootstrap, folder, len(messages), kafka.pid
+        )
         return out
     finally:
         kafka.stop()
@@ -267,10 +351,13 @@ def run_bench(
         m.replace(b'"GEN-', b'"LAT-')
         for m in ClaimGenerator(codesets, seed=seed + 1).messages(max(1000, claims // 4))
     ]
+    releases = sorted(f"{r.kind}:{r.release_id}" for r in codesets.releases())
     result: dict[str, Any] = {
         "machine": {"cores": os.cpu_count()},
+        "cores": os.cpu_count(),
         "claims": claims,
-        "codeset_releases": sorted(f"{r.kind}:{r.release_id}" for r in codesets.releases()),
+        "releases": len(releases),
+        "codeset_releases": releases,
         "engine": bench_engine(settings, messages),
     }
     if kafka:
@@ -280,6 +367,11 @@ def run_bench(
                 result["e2e"][f"vs_{ceiling}"] = round(
                     result["e2e"]["claims_per_s"] / result[ceiling]["claims_per_s"], 3
                 )
+        # The target: the worker costs at most 1.3 x what faust's machinery and the core do.
+        floor = result["faust_relay"]["cpu_us_per_claim"] + result["engine"]["us_per_claim"]
+        result["worker"]["cpu_vs_relay_plus_engine"] = round(
+            result["worker"]["cpu_us_per_claim"] / floor, 2
+        )
     return result
 
 
@@ -295,15 +387,23 @@ def format_table(result: dict[str, Any]) -> str:
     if e2e:
         rows += [
             (
-                "e2e (full speed)",
+                f"e2e, {e2e['workers']} workers (full speed)",
                 f"{e2e['claims_per_s']:,.0f} claims/s",
-                f"{e2e['routed']}/{e2e['claims']} routed",
+                f"{e2e['routed']}/{e2e['claims']} routed; one worker "
+                f"{e2e['one_worker_claims_per_s']:,.0f} claims/s",
             ),
             (
                 f"e2e latency at {e2e['half_rate_per_s']:,.0f}/s",
                 f"p50 {e2e['p50_ms']:.0f} ms",
                 f"p95 {e2e['p95_ms']:.0f} ms, p99 {e2e['p99_ms']:.0f} ms",
             ),
+            (
+                "worker CPU",
+                f"{result['worker']['cpu_us_per_claim']:.0f} us/claim",
+                f"{result['worker']['cpu_vs_relay_plus_engine']:.2f} x (relay + engine); "
+                f"one worker {result['worker']['one_worker_cpu_us_per_claim']:.0f} us/claim",
+            ),
+            ("broker CPU", f"{result['broker']['cpu_us_per_claim']:.0f} us/claim", "e2e run"),
             (
                 "passthrough (aiokafka)",
                 f"{result['passthrough']['claims_per_s']:,.0f} claims/s",
@@ -312,9 +412,10 @@ def format_table(result: dict[str, Any]) -> str:
             (
                 "faust relay (no scrubbing)",
                 f"{result['faust_relay']['claims_per_s']:,.0f} claims/s",
+                f"{result['faust_relay']['cpu_us_per_claim']:.0f} us/claim CPU; "
                 f"e2e = {e2e.get('vs_faust_relay', 0):.2f} x relay",
             ),
-            ("worker memory", f"{result['worker']['rss_mb']:.0f} MB", "peak resident"),
+            ("workers' memory", f"{result['worker']['rss_mb']:.0f} MB", "peak resident, summed"),
         ]
     head = (
         f"claims-processor bench: {result['claims']:,} claims, {result['machine']['cores']} cores, "

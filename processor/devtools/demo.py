@@ -1,5 +1,5 @@
-"""`claims-processor demo` (`make demo`): a local Kafka, the topics, a worker, the sample
-claims streamed through, and a summary of what came out."""
+"""`claims-processor demo` (`make demo`): a local Kafka, the topics, one worker process per
+core (CLAIMS_WORKERS), the sample claims streamed through, and a summary of what came out."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import orjson
 from processor.devtools.local_stack import (
     REPO,
     LocalKafka,
-    WorkerProcess,
+    WorkerGroup,
     collect,
     percentile,
     worker_settings,
@@ -38,39 +38,45 @@ def run_demo(settings: Settings, *, keep: bool, claims_file: Path | None = None)
         update={"topic_prefix": prefix, "kafka_bootstrap": kafka.bootstrap}
     )
     specs = load_topics(run_settings)
-    worker = WorkerProcess(
-        settings=worker_settings(
+    # One worker per core (CLAIMS_WORKERS), web ports from CLAIMS_WEB_PORT up.
+    workers = WorkerGroup.of(
+        settings.worker_count(),
+        worker_settings(
             kafka.bootstrap,
             prefix,
             f"claims-processor-demo-{stamp}",
             web_port=settings.web_port,
             web_host=settings.web_host,
         ),
-        log_path=REPO / ".run" / "demo" / f"worker-{stamp}.log",
+        REPO / ".run" / "demo" / stamp,
+        web_port=settings.web_port,
     )
     try:
         asyncio.run(apply(run_settings, list(specs.values())))
-        print(f"topics applied ({prefix}*); starting the worker ...", flush=True)
-        worker.start()
+        print(
+            f"topics applied ({prefix}*); starting {len(workers.workers)} worker processes ...",
+            flush=True,
+        )
+        workers.start()
         produced = asyncio.run(produce_file(kafka.bootstrap, specs["submitted"].name, claims))
         outputs = [specs["clean"].name, specs["risk"].name, specs["dlq"].name]
         collected = asyncio.run(collect(kafka.bootstrap, outputs, produced.count, timeout=120))
-        metrics_text = worker.get("/metrics")[1]
-        print(_summary(kafka, worker, specs, produced, collected, metrics_text, claims))
+        metrics_text = "\n".join(text for _, text in workers.get("/metrics"))
+        print(_summary(kafka, workers, specs, produced, collected, metrics_text, claims))
         return 0 if len(collected.records) == produced.count else 1
     finally:
         if keep:
             print(
-                f"\nKEEP=1: Kafka ({kafka.bootstrap}) and the worker (pid "
-                f"{worker.process.pid if worker.process else '-'}) are still running; "
+                f"\nKEEP=1: Kafka ({kafka.bootstrap}) and the workers (pids "
+                f"{', '.join(map(str, workers.pids()))}) are still running; "
                 f"stop them with `make stop`."
             )
         else:
-            worker.stop()
+            workers.stop()
             kafka.stop()
 
 
-def _summary(kafka, worker, specs, produced, collected, metrics_text, claims) -> str:  # type: ignore[no-untyped-def]
+def _summary(kafka, workers, specs, produced, collected, metrics_text, claims) -> str:  # type: ignore[no-untyped-def]
     routes: Counter[str] = Counter()
     findings: Counter[str] = Counter()
     latencies: list[float] = []
@@ -105,7 +111,9 @@ def _summary(kafka, worker, specs, produced, collected, metrics_text, claims) ->
         "",
         "claims-processor demo",
         f"  Kafka        {kafka.bootstrap} (ready in {kafka.started_in:.1f}s)",
-        f"  worker       ready in {worker.ready_in:.1f}s; log {worker.log_path.relative_to(REPO)}",
+        f"  workers      {len(workers.workers)}, ready in "
+        f"{max(w.ready_in for w in workers.workers):.1f}s; logs "
+        f"{workers.workers[0].log_path.parent.relative_to(REPO)}/",
         f"  streamed     {produced.count} messages from {claims.name} to {specs['submitted'].name}",
         "",
         f"  results      {len(collected.records)} of {produced.count}"
@@ -121,7 +129,7 @@ def _summary(kafka, worker, specs, produced, collected, metrics_text, claims) ->
         f"{span:.2f}s; a burst of {produced.count}, so start-up of the stream dominates)",
         f"  end-to-end   p50 {percentile(latencies, 50):.0f} ms, p99 {percentile(latencies, 99):.0f} ms "
         "(input record timestamp to output record timestamp)",
-        f"  metrics      {worker.web_url}/metrics (claims_routed_total = {routed_metric:.0f}); "
-        f"{worker.web_url}/ready",
+        f"  metrics      {', '.join(w.web_url + '/metrics' for w in workers.workers)} "
+        f"(claims_routed_total = {routed_metric:.0f} over all); /ready beside each",
     ]
     return "\n".join(lines)

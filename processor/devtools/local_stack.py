@@ -1,5 +1,5 @@
-"""Running the stack on this machine: the local Kafka of ops/kafka, a worker process, and a
-consumer of the three output topics. Used by `claims-processor demo` and the broker tests."""
+"""Running the stack on this machine: the local Kafka of ops/kafka, worker processes (one or
+a group of N), and a consumer of the three output topics. Used by `claims-processor demo` and the broker tests."""
 
 from __future__ import annotations
 
@@ -90,6 +90,13 @@ class LocalKafka:
             [str(KAFKA_SCRIPT), "stop"], env=self._env(), capture_output=True, check=False
         )
 
+    @property
+    def pid(self) -> int | None:
+        try:
+            return int((self.run_dir / "kafka.pid").read_text().strip())
+        except (OSError, ValueError):
+            return None
+
 
 @dataclass
 class WorkerProcess:
@@ -99,16 +106,21 @@ class WorkerProcess:
     log_path: Path
     process: subprocess.Popen[bytes] | None = None
     ready_in: float = 0.0
+    _started: float = 0.0
 
     @property
     def web_url(self) -> str:
         return f"http://{self.settings.get('CLAIMS_WEB_HOST', '127.0.0.1')}:{self.settings['CLAIMS_WEB_PORT']}"
 
     def start(self, timeout: float = 90.0) -> None:
+        self.launch()
+        self.wait_ready(timeout)
+
+    def launch(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("wb")
         env = {**os.environ, **self.settings}
-        started = time.perf_counter()
+        self._started = time.perf_counter()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "processor", "worker"],
             env=env,
@@ -116,6 +128,9 @@ class WorkerProcess:
             stderr=subprocess.STDOUT,
             cwd=REPO,
         )
+
+    def wait_ready(self, timeout: float = 90.0) -> None:
+        assert self.process is not None, "launch() first"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -123,7 +138,7 @@ class WorkerProcess:
                     f"worker exited with {self.process.returncode}:\n{self.log_tail()}"
                 )
             if self.get("/ready")[0] == 200:
-                self.ready_in = time.perf_counter() - started
+                self.ready_in = time.perf_counter() - self._started
                 return
             time.sleep(0.25)
         self.stop()
@@ -153,6 +168,65 @@ class WorkerProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             return self.process.wait()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used so far, from /proc/PID/stat."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return float("nan")
+    fields = stat.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class WorkerGroup:
+    """N worker processes of one consumer group, as one per core on a machine runs them:
+    each has its own web port and its own CLAIMS_WORKER_INDEX (its static group membership
+    id and state folder)."""
+
+    workers: list[WorkerProcess]
+
+    @classmethod
+    def of(
+        cls, count: int, settings: dict[str, str], log_dir: Path, *, web_port: int | None = None
+    ) -> WorkerGroup:
+        """`count` workers with these settings; web ports from `web_port` up (free ports
+        when None)."""
+        workers = []
+        for index in range(count):
+            port = web_port + index if web_port is not None else free_port()
+            own = settings | {"CLAIMS_WEB_PORT": str(port), "CLAIMS_WORKER_INDEX": str(index)}
+            workers.append(WorkerProcess(own, log_dir / f"worker-{index}.log"))
+        return cls(workers)
+
+    def start(self, timeout: float = 180.0) -> None:
+        """Start all, then wait until each is ready (they load their code sets at once)."""
+        try:
+            for worker in self.workers:
+                worker.launch()
+            for worker in self.workers:
+                worker.wait_ready(timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def pids(self) -> list[int]:
+        return [w.process.pid for w in self.workers if w.process is not None]
+
+    def cpu_seconds(self) -> float:
+        return sum(cpu_seconds(pid) for pid in self.pids())
+
+    def get(self, path: str) -> list[tuple[int, str]]:
+        return [worker.get(path) for worker in self.workers]
+
+    def stop(self) -> None:
+        for worker in self.workers:
+            if worker.process is not None and worker.process.poll() is None:
+                worker.process.send_signal(signal.SIGTERM)
+        for worker in self.workers:
+            worker.stop()
 
 
 @dataclass

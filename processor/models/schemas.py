@@ -14,13 +14,11 @@ from typing import Any
 from pydantic import BaseModel
 
 from processor.models import Claim, DeadLetter, ScrubResult
-from processor.models.envelope import EnrichedEnvelope
 
 SCHEMAS: dict[str, type[BaseModel]] = {
     "claim-event.v1.schema.json": Claim,
     "scrub-result.v1.schema.json": ScrubResult,
     "dead-letter.v1.schema.json": DeadLetter,
-    "enriched-envelope.v1.schema.json": EnrichedEnvelope,
 }
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
 

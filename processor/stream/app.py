@@ -1,8 +1,9 @@
 """The worker's faust app: two agents over the core's handlers, the history table, the
 code-set release watcher and the web views.
 
-intake  claims.submitted → claims.enriched (keyed by patient) or claims.dlq
-edits   claims.enriched → claims.clean / claims.risk (keyed by claim_id) or claims.dlq
+intake  claims.submitted → claims.enriched (the original bytes, keyed by patient) or claims.dlq
+edits   claims.enriched → Scrubber.scrub → claims.clean / claims.risk (keyed by claim_id)
+        or claims.dlq
 
 What an agent does with one message is in `processor.stream.handlers`; how a batch is
 delivered before faust acknowledges it, in `processor.stream.delivery`. Both agents run
@@ -21,7 +22,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import faust
-from faust.sensors.prometheus import setup_prometheus_sensors
 from prometheus_client import CollectorRegistry
 
 from processor.codesets.model import CodeSetRelease
@@ -38,7 +38,7 @@ from processor.stream.delivery import (
     stop_now,
 )
 from processor.stream.handlers import ClaimHandlers
-from processor.stream.metrics import ClaimMetrics
+from processor.stream.metrics import ClaimMetrics, ConsumerLag, WorkerSensor
 from processor.stream.releases import ReleaseWatcher
 from processor.stream.topics import Role, TopicSpec, apply, load_topics
 from processor.stream.web import add_views
@@ -74,8 +74,9 @@ def create_app(
     app = faust_app(settings)
     metrics = ClaimMetrics(registry)
     metrics.loaded(scrubber.codesets.releases(), scrubber.ruleset.version)
-    if settings.web_enabled:
-        setup_prometheus_sensors(app, registry=registry, name_prefix="faust")
+    # Rebalances and commits only: faust's own Prometheus sensor runs for every event.
+    app.sensors.add(WorkerSensor(metrics))
+    registry.register(ConsumerLag(lambda: consumer_offsets(app)))
     topics = byte_topics(app, specs, ("submitted", "enriched", "clean", "risk", "dlq"))
 
     # Claim history per patient, partitioned like claims.enriched (the intake agent keys it
@@ -105,6 +106,7 @@ def create_app(
         handlers.scrubber.codesets = handlers.scrubber.codesets.with_release(release)
         metrics.loaded([release.info], handlers.scrubber.ruleset.version)
 
+    submitted_name, enriched_name = specs["submitted"].name, specs["enriched"].name
     watcher = ReleaseWatcher(settings, use_release) if watch_releases else None
     if watcher is not None:
 
@@ -123,15 +125,15 @@ def create_app(
     async def intake(stream: Any) -> None:
         await codesets_ready()
         outbox = handlers.outboxes["intake"]
-        async for _ in in_batches(stream, settings, outbox, handlers.intake, undeliverable):
-            pass
+        async for size in in_batches(stream, settings, outbox, handlers.intake, undeliverable):
+            handlers.count_batch(submitted_name, size)
 
     @app.agent(topics["enriched"], concurrency=1)
     async def edits(stream: Any) -> None:
         await codesets_ready()
         outbox = handlers.outboxes["edits"]
-        async for _ in in_batches(stream, settings, outbox, handlers.edits, undeliverable):
-            handlers.count_routed()
+        async for size in in_batches(stream, settings, outbox, handlers.edits, undeliverable):
+            handlers.count_batch(enriched_name, size)
 
     def readiness() -> tuple[bool, dict[str, Any]]:
         assigned = len(app.consumer.assignment()) if app.consumer is not None else 0
@@ -147,7 +149,7 @@ def create_app(
             "ruleset_version": handlers.scrubber.ruleset.version,
         }
 
-    add_views(app, settings.app_id, readiness)
+    add_views(app, settings.app_id, readiness, registry)
     built = StreamApp(
         app=app,
         topics=topics,
@@ -158,6 +160,20 @@ def create_app(
         outboxes=handlers.outboxes,
     )
     return built
+
+
+def consumer_offsets(app: faust.App) -> list[tuple[str, int, int | None, int | None]]:
+    """(topic, partition, log end offset, committed offset) of each partition assigned to
+    the app's consumer; empty while it is not running."""
+    try:
+        consumer = app.consumer
+        committed = getattr(consumer, "_committed_offset", {})
+        return [
+            (tp.topic, tp.partition, consumer.highwater(tp), committed.get(tp))
+            for tp in sorted(consumer.assignment())
+        ]
+    except Exception:  # not started, or stopping: no figures this scrape
+        return []
 
 
 def run_worker(settings: Settings) -> None:

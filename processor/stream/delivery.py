@@ -27,7 +27,8 @@ from processor.stream.topics import Role, TopicSpec
 log = logging.getLogger("processor.worker")
 
 
-Transmit = Callable[[str, bytes | None, bytes], Awaitable[Awaitable[Any]]]
+Headers = list[tuple[str, bytes]] | None
+Transmit = Callable[[str, bytes | None, bytes, Headers], Awaitable[Awaitable[Any]]]
 
 
 class DeliveryFailed(RuntimeError):
@@ -41,15 +42,17 @@ class Outbox:
     each request itself first), and raises DeliveryFailed when some still could not be."""
 
     names: dict[Role, str]
-    transmit: Transmit  # (topic, key, value) → awaitable of the delivery
+    transmit: Transmit  # (topic, key, value, headers) → awaitable of the delivery
     attempts: int = 3
     backoff: float = 1.0
-    pending: list[tuple[Awaitable[Any], tuple[str, bytes | None, bytes]]] = field(
+    pending: list[tuple[Awaitable[Any], tuple[str, bytes | None, bytes, Headers]]] = field(
         default_factory=list
     )
 
-    async def send(self, role: Role, *, key: bytes | None, value: bytes) -> None:
-        message = (self.names[role], key, value)
+    async def send(
+        self, role: Role, *, key: bytes | None, value: bytes, headers: Headers = None
+    ) -> None:
+        message = (self.names[role], key, value, headers)
         delivery = await self.transmit(*message)
         self.pending.append((delivery, message))
 
@@ -94,10 +97,11 @@ async def in_batches(
     outbox: Outbox,
     handle: Callable[[Any], Awaitable[None]],
     on_undeliverable: Callable[[BaseException], None],
-) -> AsyncIterator[None]:
+) -> AsyncIterator[int]:
     """Take the stream in batches (`take_events`), handle each event as the current one,
     and wait until the outbox's deliveries are stored before the batch is handed back (and
-    faust acknowledges its inputs). Yields once per batch handled, for per-batch work.
+    faust acknowledges its inputs). Yields the size of each batch handled, for per-batch
+    work.
 
     `handle` deals with a claim's own failures (a dead letter). What still escapes it, a send
     the producer refused, means outputs of the batch are not stored: `take_events` would
@@ -111,7 +115,7 @@ async def in_batches(
         except Exception as exc:  # not known to be stored: the batch must be read again
             on_undeliverable(exc)
             raise
-        yield
+        yield len(batch)
 
 
 def stop_now(exc: BaseException) -> None:
@@ -170,8 +174,10 @@ def byte_topics(
 def producer_transmit(app: faust.App) -> Transmit:
     """Send straight to the app's producer: the batch waits for its deliveries (Outbox)."""
 
-    async def transmit(topic: str, key: bytes | None, value: bytes) -> Awaitable[Any]:
-        return await app.producer.send(topic, key, value, None, None, None)
+    async def transmit(
+        topic: str, key: bytes | None, value: bytes, headers: Headers
+    ) -> Awaitable[Any]:
+        return await app.producer.send(topic, key, value, None, None, headers)
 
     return transmit
 

@@ -1,34 +1,78 @@
 """What each agent does with one message, without faust: the outputs it sends and the
 metrics it counts. The agents (`processor.stream.app`) only feed these their events.
 
-intake  claims.submitted (raw bytes) → read + enrich → claims.enriched keyed by patient,
-        or claims.dlq with the original bytes
-edits   claims.enriched → every edit stage → claims.clean / claims.risk keyed by claim_id,
-        or claims.dlq when a stage raises on the claim
+intake  claims.submitted → claims.enriched keyed by patient: the original bytes unchanged,
+        where they came from in record headers; or claims.dlq (no readable patient key)
+edits   claims.enriched → `Scrubber.scrub` on the original bytes (read, enrich, every edit
+        stage, history, route) → claims.clean / claims.risk keyed by claim_id, or claims.dlq
+        with the original bytes
 
-An event is anything with `value` (the raw bytes) and `message` (topic, partition, offset,
-key, timestamp in seconds), as a faust event has.
+claims.enriched is a repartition topic: it holds the original claims, re-keyed, so that
+every claim of one patient meets its history on one partition. The claim is validated
+once, on the edit hop, by the same entry the offline `scrub` command runs.
+
+An event is anything with `value` (the raw bytes), `headers` and `message` (topic,
+partition, offset, key, timestamp in seconds), as a faust event has.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from processor.history import HistoryStore
 from processor.models import DeadLetter, ScrubResult
-from processor.models.envelope import EnrichedEnvelope
 from processor.scrubber import Scrubber, Source
 from processor.stream.delivery import Outbox
 from processor.stream.metrics import ClaimMetrics
 
 log = logging.getLogger("processor.worker")
 
+# Record headers of a claims.enriched message: where the claim was read from.
+SOURCE_TOPIC = "claims-source-topic"
+SOURCE_PARTITION = "claims-source-partition"
+SOURCE_OFFSET = "claims-source-offset"
+INPUT_TIMESTAMP_MS = "claims-input-timestamp-ms"
+RECEIVED_KEY = "claims-received-key"
+
 
 def _key_text(key: bytes | None) -> str | None:
     return key.decode("utf-8", "replace") if key is not None else None
+
+
+def origin_headers(message: Any) -> list[tuple[str, bytes]]:
+    """The headers the intake hop puts on a claims.enriched record."""
+    headers = [
+        (SOURCE_TOPIC, message.topic.encode()),
+        (SOURCE_PARTITION, b"%d" % message.partition),
+        (SOURCE_OFFSET, b"%d" % message.offset),
+        (INPUT_TIMESTAMP_MS, b"%d" % int(message.timestamp * 1000)),
+    ]
+    if message.key is not None:
+        headers.append((RECEIVED_KEY, message.key))
+    return headers
+
+
+def read_origin(event: Any) -> tuple[Source, bytes | None, int | None]:
+    """(source, received key, input timestamp ms) of a claims.enriched event; a record
+    without the headers (not written by the intake hop) is its own source."""
+    headers = event.headers
+    if not isinstance(headers, Mapping):
+        headers = dict(headers or ())
+    message = event.message
+    try:
+        source = Source(
+            headers[SOURCE_TOPIC].decode(),
+            int(headers[SOURCE_PARTITION]),
+            int(headers[SOURCE_OFFSET]),
+        )
+        stamp: int | None = int(headers[INPUT_TIMESTAMP_MS])
+    except (KeyError, ValueError, UnicodeDecodeError):
+        return Source(message.topic, message.partition, message.offset), message.key, None
+    return source, headers.get(RECEIVED_KEY), stamp
 
 
 @dataclass
@@ -37,7 +81,9 @@ class ClaimHandlers:
     history: HistoryStore
     metrics: ClaimMetrics
     outboxes: dict[str, Outbox]  # one per agent: each waits for its own batch only
-    routed: list[ScrubResult] = field(default_factory=list)  # counted once per batch
+    # Counted once per batch (`count_batch`), not per claim.
+    routed: list[ScrubResult] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)
 
     async def dead_letter(self, letter: DeadLetter, key: bytes | None, agent: str) -> None:
         await self.outboxes[agent].send("dlq", key=key, value=letter.to_json())
@@ -54,61 +100,57 @@ class ClaimHandlers:
 
     async def intake(self, event: Any) -> None:
         message = event.message
-        source = Source(message.topic, message.partition, message.offset)
-        key = _key_text(message.key)
-        started = time.perf_counter()
         try:
-            outcome = self.scrubber.intake(
-                event.value, key=key, source=source, timestamp_ms=int(message.timestamp * 1000)
-            )
-        except Exception as exc:  # a bug in enrichment must not stop the stream
-            outcome = self.scrubber.dead_letter(
+            patient = self.scrubber.patient_key(
                 event.value,
-                key=key,
-                source=source,
+                key=_key_text(message.key),
+                source=Source(message.topic, message.partition, message.offset),
+            )
+        except Exception as exc:  # a bug must not stop the stream
+            patient = self.scrubber.dead_letter(
+                event.value,
+                key=_key_text(message.key),
+                source=Source(message.topic, message.partition, message.offset),
                 kind="processing",
                 error=f"intake: {type(exc).__name__}: {exc}",
             )
-        self.metrics.observe_stage("intake", time.perf_counter() - started)
-        if isinstance(outcome, DeadLetter):
-            await self.dead_letter(outcome, message.key, "intake")
-        else:
-            await self.outboxes["intake"].send(
-                "enriched", key=outcome.claim.patient_key.encode(), value=outcome.to_json()
-            )
+        if isinstance(patient, DeadLetter):
+            await self.dead_letter(patient, message.key, "intake")
+            return
+        await self.outboxes["intake"].send(
+            "enriched", key=patient.encode(), value=event.value, headers=origin_headers(message)
+        )
 
     async def edits(self, event: Any) -> None:
-        message = event.message
+        source, key, stamp = read_origin(event)
         outcome: ScrubResult | DeadLetter
-        envelope: EnrichedEnvelope | None = None
+        value: bytes | None = None
         try:
-            envelope = self.scrubber.reopen(event.value)
-            outcome = self.scrubber.evaluate_envelope(envelope, self.history)
-        except Exception as exc:  # unreadable envelope or a bug: dead-letter, go on
-            source = envelope.source if envelope else None
+            outcome = self.scrubber.scrub(
+                event.value, key=_key_text(key), source=source, history=self.history
+            )
+            if isinstance(outcome, ScrubResult):
+                value = outcome.to_json()
+        except Exception as exc:  # a bug in a stage or the output: dead-letter, go on
             outcome = self.scrubber.dead_letter(
                 event.value,
-                key=None,
-                source=Source(source.topic, source.partition, source.offset)
-                if source
-                else Source(message.topic, message.partition, message.offset),
+                key=_key_text(key),
+                source=source,
                 kind="processing",
                 error=f"edits: {type(exc).__name__}: {exc}",
             )
         if isinstance(outcome, DeadLetter):
-            key = envelope.received_key.encode() if envelope and envelope.received_key else None
             await self.dead_letter(outcome, key, "edits")
             return
-        await self.outboxes["edits"].send(
-            outcome.route, key=outcome.claim_id.encode(), value=outcome.to_json()
-        )
+        assert value is not None
+        await self.outboxes["edits"].send(outcome.route, key=outcome.claim_id.encode(), value=value)
         self.routed.append(outcome)
-        if envelope is not None and envelope.input_timestamp_ms is not None:
-            self.metrics.end_to_end.observe(
-                max(0.0, time.time() - envelope.input_timestamp_ms / 1000)
-            )
+        if stamp is not None:
+            self.latencies.append(time.time() - stamp / 1000)
 
-    def count_routed(self) -> None:
-        """Per batch: the routed claims into the metrics, in one pass."""
-        self.metrics.results(self.routed)
+    def count_batch(self, topic: str, size: int) -> None:
+        """Per batch: what was read, the routed claims and their latencies into the
+        metrics, each in one pass."""
+        self.metrics.batch(topic, size, self.routed, self.latencies)
         self.routed.clear()
+        self.latencies.clear()

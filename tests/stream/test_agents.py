@@ -8,10 +8,9 @@ import orjson
 import pytest
 
 from processor.models import DeadLetter, ScrubResult
-from processor.models.envelope import EnrichedEnvelope
-from processor.scrubber import Source
 from processor.settings import load_settings
 from processor.stream.app import DeliveryFailed, Outbox, create_app
+from processor.stream.handlers import origin_headers, read_origin
 from processor.stream.topics import load_topics
 from tests.factories import claim_bytes, claim_dict, sample_scrubber
 
@@ -27,15 +26,18 @@ async def stream():
     app.conf.store = "memory://"
     app.flow_control.resume()
     sent = []
+    headers_sent = []
 
-    async def transmit(topic, key, value):
+    async def transmit(topic, key, value, headers):
         sent.append((topic, key, value))
+        headers_sent.append(headers)
         await asyncio.sleep(0)  # as the producer does: other tasks run meanwhile
         return _done()
 
     for outbox in built.outboxes.values():
         outbox.transmit = transmit
     built.sent = sent
+    built.headers_sent = headers_sent
     yield built
     sample_scrubber().stage_timer = None
 
@@ -62,17 +64,32 @@ async def _until_sent(stream, count, timeout=10.0):
         await asyncio.sleep(0.01)
 
 
-async def test_intake_enriches_and_rekeys_by_patient(stream):
+async def test_intake_rekeys_by_patient_and_forwards_the_original_bytes(stream):
     async with stream.intake.test_context() as agent:
         await agent.put(claim_bytes(), key=b"TEST-0001")
         await _until_sent(stream, 1)
     [(key, value)] = _values(stream, "enriched")
     assert key == b"MCR-J15|SYN100000001"
-    envelope = EnrichedEnvelope.model_validate_json(value)
-    assert envelope.received_key == "TEST-0001"
-    assert base64.b64decode(envelope.original) == claim_bytes()
-    assert envelope.claim.lines[2].enrichment.level2_category.letter == "J"
+    assert value == claim_bytes()  # unchanged: the edit hop reads the claim once
+    [headers] = stream.headers_sent
+    headers = dict(headers)
+    assert headers["claims-received-key"] == b"TEST-0001"
+    assert headers["claims-source-partition"] == b"0"
+    assert int(headers["claims-input-timestamp-ms"]) > 0
     assert _values(stream, "dlq") == []
+
+
+async def test_intake_dead_letters_a_claim_without_a_patient(stream):
+    claim = claim_dict()
+    del claim["patient"]
+    async with stream.intake.test_context() as agent:
+        await agent.put(claim_bytes(claim), key=b"NO-PATIENT")
+        await _until_sent(stream, 1)
+    [(key, value)] = _values(stream, "dlq")
+    letter = DeadLetter.model_validate_json(value)
+    assert key == b"NO-PATIENT" and letter.error_kind == "schema"
+    assert "patient" in letter.error
+    assert base64.b64decode(letter.original) == claim_bytes(claim)
 
 
 async def test_intake_dead_letters_unreadable_bytes_and_keeps_going(stream):
@@ -88,12 +105,20 @@ async def test_intake_dead_letters_unreadable_bytes_and_keeps_going(stream):
     assert stream.metrics.dead_letters.labels("json", "intake")._value.get() == 1
 
 
-def _envelope(claim, offset=1):
-    raw = claim_bytes(claim)
-    envelope = sample_scrubber().intake(
-        raw, key=claim["claim_id"], source=Source("t", 0, offset), timestamp_ms=1
-    )
-    return envelope.model_dump_json().encode()
+class _Message:
+    def __init__(self, key, offset):
+        self.topic, self.partition, self.offset = "claims.submitted", 0, offset
+        self.key, self.timestamp = key, 1.0
+
+
+def _enriched(claim, offset=1):
+    """A claims.enriched record as the intake hop writes it: (value, headers)."""
+    return claim_bytes(claim), origin_headers(_Message(claim["claim_id"].encode(), offset))
+
+
+async def _put_enriched(agent, claim, offset=1, **kwargs):
+    value, headers = _enriched(claim, offset)
+    await agent.put(value, key=b"patient", headers=headers, **kwargs)
 
 
 async def test_edits_route_clean_and_risk_by_claim_id(stream):
@@ -101,8 +126,8 @@ async def test_edits_route_clean_and_risk_by_claim_id(stream):
     bad["patient"]["member_id"] = "SYN200000002"  # another patient: no shared history
     bad["lines"][0]["units"] = 0
     async with stream.edits.test_context() as agent:
-        await agent.put(_envelope(claim_dict()), key=b"patient")
-        await agent.put(_envelope(bad), key=b"patient")
+        await _put_enriched(agent, claim_dict())
+        await _put_enriched(agent, bad)
         await _until_sent(stream, 2)
     [(clean_key, clean_value)] = _values(stream, "clean")
     [(risk_key, risk_value)] = _values(stream, "risk")
@@ -116,13 +141,19 @@ async def test_edits_route_clean_and_risk_by_claim_id(stream):
     assert stream.metrics.routed.labels("clean", "medicare")._value.get() == 1
 
 
-async def test_edits_dead_letter_an_unreadable_envelope(stream):
+async def test_edits_dead_letter_a_schema_error_with_the_original_bytes(stream):
+    bad = claim_dict(claim_id="NO-LINES")
+    bad["lines"] = []
     async with stream.edits.test_context() as agent:
-        await agent.put(b"{not an envelope", key=b"patient")
-        await agent.put(_envelope(claim_dict()), key=b"patient")
+        await _put_enriched(agent, bad, offset=7)
+        await _put_enriched(agent, claim_dict())
         await _until_sent(stream, 2)
-    [(_, value)] = _values(stream, "dlq")
-    assert DeadLetter.model_validate_json(value).error_kind == "processing"
+    [(key, value)] = _values(stream, "dlq")
+    letter = DeadLetter.model_validate_json(value)
+    assert key == b"NO-LINES" and letter.error_kind == "schema"
+    assert base64.b64decode(letter.original) == claim_bytes(bad)
+    # The position is the claim's in claims.submitted, from the headers.
+    assert (letter.source.topic, letter.source.offset) == ("claims.submitted", 7)
     assert len(_values(stream, "clean")) == 1
 
 
@@ -131,9 +162,9 @@ async def test_edits_keep_history_per_patient_in_the_table(stream):
     again = claim_dict(claim_id="ORIG-1")
     again["lines"][0]["charge"] = "190.00"  # a new message, not a redelivery
     async with stream.edits.test_context() as agent:
-        await agent.put(_envelope(first, offset=1), key=b"patient")
-        await agent.put(_envelope(first, offset=1), key=b"patient")  # redelivered
-        await agent.put(_envelope(again, offset=2), key=b"patient")  # sent again
+        await _put_enriched(agent, first, offset=1)
+        await _put_enriched(agent, first, offset=1)  # redelivered
+        await _put_enriched(agent, again, offset=2)  # sent again
         await _until_sent(stream, 3)
     clean = [orjson.loads(v) for _, v in _values(stream, "clean")]
     [(_, value)] = _values(stream, "risk")
@@ -150,13 +181,13 @@ async def test_a_batch_is_not_handed_back_before_its_outputs_are_stored(stream):
     outbox = stream.outboxes["edits"]
     outbox.backoff = 0.01
 
-    async def transmit(topic, key, value):
+    async def transmit(topic, key, value, headers):
         stream.sent.append((topic, key, value))
         return _done(OSError("broker gone"))
 
     outbox.transmit = transmit
     async with stream.edits.test_context() as agent:
-        await agent.put(_envelope(claim_dict()), key=b"patient")
+        await _put_enriched(agent, claim_dict())
         deadline = asyncio.get_running_loop().time() + 10
         while not stopped:
             assert asyncio.get_running_loop().time() < deadline
@@ -169,7 +200,7 @@ async def test_a_batch_is_not_handed_back_before_its_outputs_are_stored(stream):
 async def test_outbox_sends_again_what_failed_and_then_succeeds():
     attempts = []
 
-    async def transmit(topic, key, value):
+    async def transmit(topic, key, value, headers):
         attempts.append(key)
         fail = key == b"b" and attempts.count(b"b") == 1
         return _done(OSError("leader moved") if fail else None)
@@ -183,7 +214,7 @@ async def test_outbox_sends_again_what_failed_and_then_succeeds():
 
 
 async def test_outbox_gives_up_after_its_attempts():
-    async def transmit(topic, key, value):
+    async def transmit(topic, key, value, headers):
         return _done(OSError("no leader"))
 
     outbox = Outbox(names={"clean": "c"}, transmit=transmit, attempts=2, backoff=0.0)
@@ -200,7 +231,7 @@ async def test_claims_arriving_while_a_batch_is_handled_each_come_out_once(strea
         claims.append(claim)
     async with stream.edits.test_context() as agent:
         for n, claim in enumerate(claims):
-            await agent.put(_envelope(claim, offset=n), key=b"patient", wait=False)
+            await _put_enriched(agent, claim, offset=n, wait=False)
         await _until_sent(stream, len(claims))
         await asyncio.sleep(0.1)  # anything surplus would show
     routed = [orjson.loads(v)["claim_id"] for _, v in _values(stream, "clean")]
@@ -212,7 +243,7 @@ async def test_a_send_still_in_flight_when_a_batch_is_delivered_waits_with_the_n
     gate = asyncio.get_running_loop().create_future()
     b_handed_over = asyncio.Event()
 
-    async def transmit(topic, key, value):
+    async def transmit(topic, key, value, headers):
         if key == b"b":
             await b_handed_over.wait()  # the producer is still taking `b`
         return gate if key == b"a" else _done()
@@ -236,7 +267,7 @@ async def test_a_send_the_producer_refuses_stops_the_worker_before_the_batch_is_
     stopped = []
     stream.on_undeliverable = stopped.append
 
-    async def transmit(topic, key, value):
+    async def transmit(topic, key, value, headers):
         raise OSError("message too large")
 
     stream.outboxes["intake"].transmit = transmit
@@ -248,3 +279,12 @@ async def test_a_send_the_producer_refuses_stops_the_worker_before_the_batch_is_
             await asyncio.sleep(0.01)
     [reason] = stopped
     assert isinstance(reason, OSError) and "message too large" in str(reason)
+
+
+def test_a_record_without_origin_headers_is_its_own_source():
+    class Event:
+        headers = {}
+        message = _Message(b"k", 5)
+
+    source, key, stamp = read_origin(Event())
+    assert (source.topic, source.offset, key, stamp) == ("claims.submitted", 5, b"k", None)

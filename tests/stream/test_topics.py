@@ -35,7 +35,8 @@ def test_enriched_must_match_submitted_partitions(tmp_path):
 
     text = _REPO.read_text().replace(
         'name = "claims.enriched"\nkey = "patient key (payer_id + member_id)"\n'
-        'value = "claim + per-line enrichment (internal)"\npartitions = 12',
+        'value = "the original claim bytes, re-keyed (repartition topic; origin in record headers)"'
+        "\npartitions = 12",
         'name = "claims.enriched"\npartitions = 6',
     )
     with pytest.raises(TopicMapError, match="as many partitions as submitted"):
