@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "CLAIMS_"
@@ -44,7 +45,12 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="log level")
     commit_interval: float = Field(1.0, gt=0, description="seconds between offset commits")
     broker_session_timeout: float = Field(
-        60.0, gt=0, description="consumer session timeout, seconds"
+        30.0,
+        ge=6,
+        le=90,
+        description="consumer session timeout, seconds: how long a worker that died and does "
+        "not come back keeps its partitions (the broker allows 6-1800 s; faust requires at "
+        "most its 90 s request timeout)",
     )
     producer_linger_ms: int = Field(5, ge=0, description="producer batching delay, milliseconds")
     batch_max: int = Field(
@@ -64,6 +70,47 @@ class Settings(BaseSettings):
         ge=1,
         description="claim history kept per patient, in days of service before the newest",
     )
+    # -- recovery and state
+    worker_index: int = Field(
+        0,
+        ge=0,
+        description="this worker process's number on its host (one per process): part of "
+        "the default group instance id and of its state directory",
+    )
+    group_instance_id: str | None = Field(
+        None,
+        description="static group membership id, unique per worker process in the group "
+        "(default: host name + '-' + CLAIMS_WORKER_INDEX); a worker restarted with the same "
+        "id takes its partitions back at once; 'none' turns static membership off",
+    )
+    broker_heartbeat_interval: float = Field(
+        3.0, gt=0, description="consumer heartbeat interval, seconds (under a third of the session)"
+    )
+    table_store: Literal["rocksdb", "memory"] = Field(
+        "rocksdb",
+        description="where the history table lives: rocksdb (local disk, the changelog's tail "
+        "replayed at start) or memory (the whole changelog replayed at start)",
+    )
+    data_dir: Path = Field(
+        Path("claims-processor-data"),
+        description="local state (the RocksDB history table); each worker process uses "
+        "its own folder in it, named by its group instance id",
+    )
+
+    def instance_id(self) -> str | None:
+        """The static group membership id of this process, None when turned off."""
+        if self.group_instance_id is not None:
+            chosen = self.group_instance_id.strip()
+            return None if chosen.lower() in ("", "none", "off") else chosen
+        return f"{socket.gethostname()}-{self.worker_index}"
+
+    @model_validator(mode="after")
+    def _heartbeat_within_session(self) -> Settings:
+        if self.broker_heartbeat_interval * 3 > self.broker_session_timeout:
+            raise ValueError(
+                "broker_heartbeat_interval must be at most a third of broker_session_timeout"
+            )
+        return self
 
 
 class SettingsError(ValueError):

@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -40,13 +41,16 @@ def worker_settings(
     **extra: str,
 ) -> dict[str, str]:
     """The CLAIMS_* settings of a worker (or the bench's relay) on the local stack: its
-    broker, topic prefix, consumer group and, with `web_port`, its web server."""
+    broker, topic prefix, consumer group, with `web_port` its web server, and its local
+    state in a fresh temporary directory unless CLAIMS_DATA_DIR is given."""
     settings = {
         "CLAIMS_KAFKA_BOOTSTRAP": bootstrap,
         "CLAIMS_TOPIC_PREFIX": prefix,
         "CLAIMS_APP_ID": app_id,
         "CLAIMS_LOG_LEVEL": log_level,
     }
+    if "CLAIMS_DATA_DIR" not in extra:
+        settings["CLAIMS_DATA_DIR"] = tempfile.mkdtemp(prefix="claims-state-")
     if web_port is not None:
         settings |= {"CLAIMS_WEB_HOST": web_host, "CLAIMS_WEB_PORT": str(web_port)}
     return settings | extra

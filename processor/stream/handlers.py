@@ -12,6 +12,7 @@ key, timestamp in seconds), as a faust event has.
 
 from __future__ import annotations
 
+import base64
 import logging
 import time
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from typing import Any
 from processor.history import HistoryStore
 from processor.models import DeadLetter, ScrubResult
 from processor.models.envelope import EnrichedEnvelope
-from processor.scrubber import Scrubber, Source
+from processor.scrubber import Scrubber, Source, output_bytes
 from processor.stream.delivery import Outbox
 from processor.stream.metrics import ClaimMetrics
 
@@ -70,24 +71,37 @@ class ClaimHandlers:
                 error=f"intake: {type(exc).__name__}: {exc}",
             )
         self.metrics.observe_stage("intake", time.perf_counter() - started)
-        if isinstance(outcome, DeadLetter):
-            await self.dead_letter(outcome, message.key, "intake")
-        else:
-            await self.outboxes["intake"].send(
-                "enriched", key=outcome.claim.patient_key.encode(), value=outcome.to_json()
-            )
+        if not isinstance(outcome, DeadLetter):
+            try:
+                value = output_bytes(outcome)
+            except Exception as exc:  # an output that cannot be written: dead-letter it
+                outcome = self.scrubber.dead_letter(
+                    event.value,
+                    key=key,
+                    source=source,
+                    kind="processing",
+                    error=f"serialise: {type(exc).__name__}: {exc}",
+                )
+            else:
+                key_bytes = outcome.claim.patient_key.encode("utf-8", "surrogatepass")
+                await self.outboxes["intake"].send("enriched", key=key_bytes, value=value)
+                return
+        await self.dead_letter(outcome, message.key, "intake")
 
     async def edits(self, event: Any) -> None:
         message = event.message
         outcome: ScrubResult | DeadLetter
         envelope: EnrichedEnvelope | None = None
+        value = b""
         try:
             envelope = self.scrubber.reopen(event.value)
             outcome = self.scrubber.evaluate_envelope(envelope, self.history)
-        except Exception as exc:  # unreadable envelope or a bug: dead-letter, go on
+            if not isinstance(outcome, DeadLetter):
+                value = output_bytes(outcome)
+        except Exception as exc:  # unreadable envelope, an output not written, or a bug
             source = envelope.source if envelope else None
             outcome = self.scrubber.dead_letter(
-                event.value,
+                base64.b64decode(envelope.original) if envelope else event.value,
                 key=None,
                 source=Source(source.topic, source.partition, source.offset)
                 if source
@@ -100,7 +114,7 @@ class ClaimHandlers:
             await self.dead_letter(outcome, key, "edits")
             return
         await self.outboxes["edits"].send(
-            outcome.route, key=outcome.claim_id.encode(), value=outcome.to_json()
+            outcome.route, key=outcome.claim_id.encode("utf-8", "surrogatepass"), value=value
         )
         self.routed.append(outcome)
         if envelope is not None and envelope.input_timestamp_ms is not None:
