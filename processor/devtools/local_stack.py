@@ -94,6 +94,20 @@ class LocalKafka:
             [str(KAFKA_SCRIPT), "stop"], env=self._env(), capture_output=True, check=False
         )
 
+    def restart(self) -> float:
+        """Stop the broker and start it again on the same data; returns the seconds taken."""
+        started = time.perf_counter()
+        done = subprocess.run(
+            [str(KAFKA_SCRIPT), "restart"],
+            env=self._env(),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"local Kafka did not restart:\n{done.stderr[-3000:]}")
+        return time.perf_counter() - started
+
 
 @dataclass
 class WorkerProcess:

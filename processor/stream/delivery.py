@@ -139,11 +139,14 @@ def faust_app(settings: Settings) -> faust.App:
     changelog's tail past what is on disk."""
     instance = settings.instance_id()
     folder = instance or f"{socket.gethostname()}-{os.getpid()}"
+    datadir = settings.data_dir.resolve() / _safe_folder(folder)
+    if settings.table_store == "rocksdb":
+        datadir.mkdir(parents=True, exist_ok=True)
     return faust.App(
         settings.app_id,
         broker=[f"kafka://{server}" for server in settings.kafka_bootstrap.split(",")],
         store="rocksdb://" if settings.table_store == "rocksdb" else "memory://",
-        datadir=str(settings.data_dir.resolve() / _safe_folder(folder)),
+        datadir=str(datadir),
         consumer_group_instance_id=instance,
         broker_heartbeat_interval=settings.broker_heartbeat_interval,
         key_serializer="raw",
