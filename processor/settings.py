@@ -87,9 +87,10 @@ class Settings(BaseSettings):
         3.0, gt=0, description="consumer heartbeat interval, seconds (under a third of the session)"
     )
     table_store: Literal["rocksdb", "memory"] = Field(
-        "rocksdb",
-        description="where the history table lives: rocksdb (local disk, the changelog's tail "
-        "replayed at start) or memory (the whole changelog replayed at start)",
+        "memory",
+        description="where the history table lives: memory (the whole changelog replayed at "
+        "start) or rocksdb (local disk, only the changelog's tail replayed; not yet the "
+        "default: a worker restarted after a SIGKILL mid-stream has been seen to stall)",
     )
     data_dir: Path = Field(
         Path("claims-processor-data"),
@@ -108,7 +109,8 @@ class Settings(BaseSettings):
     def _heartbeat_within_session(self) -> Settings:
         if self.broker_heartbeat_interval * 3 > self.broker_session_timeout:
             raise ValueError(
-                "broker_heartbeat_interval must be at most a third of broker_session_timeout"
+                "CLAIMS_BROKER_HEARTBEAT_INTERVAL must be at most a third of "
+                "CLAIMS_BROKER_SESSION_TIMEOUT"
             )
         return self
 

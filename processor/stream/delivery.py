@@ -140,8 +140,7 @@ def faust_app(settings: Settings) -> faust.App:
     instance = settings.instance_id()
     folder = instance or f"{socket.gethostname()}-{os.getpid()}"
     datadir = settings.data_dir.resolve() / _safe_folder(folder)
-    if settings.table_store == "rocksdb":
-        datadir.mkdir(parents=True, exist_ok=True)
+    datadir.parent.mkdir(parents=True, exist_ok=True)  # faust creates only the last level
     return faust.App(
         settings.app_id,
         broker=[f"kafka://{server}" for server in settings.kafka_bootstrap.split(",")],

@@ -28,6 +28,16 @@ from processor.stream.metrics import ClaimMetrics
 log = logging.getLogger("processor.worker")
 
 
+# The producer's and broker's default limit is 1 MB a message; a value beyond it would be
+# refused and stop the worker. Room is left for the key and the record's overhead.
+MAX_VALUE_BYTES = 1_000_000 - 16_384
+
+
+def fits(value: bytes) -> None:
+    if len(value) > MAX_VALUE_BYTES:
+        raise ValueError(f"output of {len(value)} bytes exceeds the {MAX_VALUE_BYTES} a message")
+
+
 def _key_text(key: bytes | None) -> str | None:
     return key.decode("utf-8", "replace") if key is not None else None
 
@@ -41,7 +51,17 @@ class ClaimHandlers:
     routed: list[ScrubResult] = field(default_factory=list)  # counted once per batch
 
     async def dead_letter(self, letter: DeadLetter, key: bytes | None, agent: str) -> None:
-        await self.outboxes[agent].send("dlq", key=key, value=letter.to_json())
+        value = letter.to_json()
+        if len(value) > MAX_VALUE_BYTES:  # the broker would refuse it, and stop the worker
+            letter = letter.model_copy(
+                update={
+                    "original": "",
+                    "error": f"{letter.error}; the original ({len(letter.original) * 3 // 4} "
+                    "bytes) is too large to repeat here: read it at its source position",
+                }
+            )
+            value = letter.to_json()
+        await self.outboxes[agent].send("dlq", key=key, value=value)
         self.metrics.dead_letter(letter, agent)
         # Position and kind only: the error text and the message could carry PHI.
         log.warning(
@@ -74,6 +94,7 @@ class ClaimHandlers:
         if not isinstance(outcome, DeadLetter):
             try:
                 value = output_bytes(outcome)
+                fits(value)
             except Exception as exc:  # an output that cannot be written: dead-letter it
                 outcome = self.scrubber.dead_letter(
                     event.value,
@@ -98,6 +119,7 @@ class ClaimHandlers:
             outcome = self.scrubber.evaluate_envelope(envelope, self.history)
             if not isinstance(outcome, DeadLetter):
                 value = output_bytes(outcome)
+                fits(value)
         except Exception as exc:  # unreadable envelope, an output not written, or a bug
             source = envelope.source if envelope else None
             outcome = self.scrubber.dead_letter(
