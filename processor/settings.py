@@ -125,8 +125,10 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         parts = []
         for error in exc.errors(include_url=False):
-            field = str(error["loc"][0]) if error["loc"] else "?"
-            parts.append(f"{ENV_PREFIX}{field.upper()}: {error['msg']}")
+            if error["loc"]:
+                parts.append(f"{ENV_PREFIX}{str(error['loc'][0]).upper()}: {error['msg']}")
+            else:  # a rule over several settings names them itself
+                parts.append(str(error["msg"]).removeprefix("Value error, "))
         raise SettingsError("; ".join(parts)) from None
 
 

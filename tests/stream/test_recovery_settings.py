@@ -29,5 +29,5 @@ def test_an_explicit_instance_id_or_none(tmp_path):
 
 
 def test_heartbeat_must_fit_three_times_in_the_session():
-    with pytest.raises(SettingsError, match="heartbeat"):
+    with pytest.raises(SettingsError, match="CLAIMS_BROKER_HEARTBEAT_INTERVAL must be at most"):
         load_settings(broker_session_timeout=6, broker_heartbeat_interval=3)
