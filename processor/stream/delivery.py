@@ -147,6 +147,10 @@ def faust_app(settings: Settings) -> faust.App:
         store="rocksdb://" if settings.table_store == "rocksdb" else "memory://",
         datadir=str(datadir),
         consumer_group_instance_id=instance,
+        # The broker hands a static member back the assignment of its last incarnation, and
+        # faust's assignor checks the URL in it: name the worker by its instance id, not by
+        # its web port, so that a restart on another port still rejoins.
+        **({"canonical_url": f"http://{_safe_folder(instance)}"} if instance else {}),
         broker_heartbeat_interval=settings.broker_heartbeat_interval,
         key_serializer="raw",
         value_serializer="raw",
