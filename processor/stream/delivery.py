@@ -150,7 +150,7 @@ def faust_app(settings: Settings) -> faust.App:
         # The broker hands a static member back the assignment of its last incarnation, and
         # faust's assignor checks the URL in it: name the worker by its instance id, not by
         # its web port, so that a restart on another port still rejoins.
-        **({"canonical_url": f"http://{_safe_folder(instance)}"} if instance else {}),
+        canonical_url=f"http://{_safe_folder(instance)}" if instance else None,
         broker_heartbeat_interval=settings.broker_heartbeat_interval,
         key_serializer="raw",
         value_serializer="raw",
