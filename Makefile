@@ -7,9 +7,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test setup kafka-jars lint typecheck schemas check-schemas unit integration stop clean
+.PHONY: demo test setup prereqs prereqs-demo kafka-jars lint typecheck schemas check-schemas unit integration stop clean
 
 $(STAMP): pyproject.toml constraints.txt
+	PYTHON=$(PYTHON) ops/prereqs.sh demo
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
@@ -20,10 +21,16 @@ setup: $(STAMP) kafka-jars
 kafka-jars:
 	PYTHON=$(PY) ops/kafka/kafka.sh fetch
 
-demo: setup
+prereqs:
+	PYTHON=$(PYTHON) ops/prereqs.sh test
+
+prereqs-demo:
+	PYTHON=$(PYTHON) ops/prereqs.sh demo
+
+demo: prereqs-demo setup
 	$(VENV)/bin/claims-processor demo $(if $(filter 1,$(KEEP)),--keep,)
 
-test: setup
+test: prereqs setup
 	$(VENV)/bin/ruff check processor tests ops
 	$(VENV)/bin/mypy
 	$(PY) -m processor.models.schemas --check
@@ -32,7 +39,7 @@ test: setup
 unit: $(STAMP)
 	$(VENV)/bin/pytest -ra -m 'not kafka' --ignore=tests/integration
 
-integration: setup
+integration: prereqs setup
 	$(VENV)/bin/pytest -ra tests/integration
 
 schemas: $(STAMP)

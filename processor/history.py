@@ -156,7 +156,7 @@ def updated(
     )
     if newest is None:
         return result
-    horizon = newest - timedelta(days=retention_days)
+    horizon = newest - min(timedelta(days=retention_days), newest - date.min)
     kept = {}
     for claim_id, item in result.items():
         if item.last_service_date is not None and item.last_service_date < horizon:

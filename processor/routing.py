@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from processor.models import Claim, Finding
 from processor.models.outputs import RiskLevel, Route
@@ -40,7 +40,10 @@ def at_risk_amount(claim: Claim, findings: Sequence[Finding]) -> Decimal:
         numbers = {f.line_number for f in blocking}
         lines = [line for line in claim.lines if line.line_number in numbers]
     total = sum((max(line.charge, Decimal(0)) for line in lines), Decimal(0))
-    return total.quantize(Decimal("0.01"))
+    try:
+        return total.quantize(Decimal("0.01"))
+    except InvalidOperation:  # more digits than decimal's 28 (a charge like 1e308): as summed
+        return total
 
 
 def event_id(content_digest: str, codeset_versions: Mapping[str, str], ruleset_version: str) -> str:

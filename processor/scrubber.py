@@ -3,6 +3,31 @@
 The offline `scrub` command calls `Scrubber.scrub` per line, and so does the streaming
 worker's edit hop on the original bytes (its intake hop only finds `patient_key` and
 re-keys). Both run the same code, so they cannot disagree.
+
+One message never stops the stream. `Scrubber.scrub` never raises: whatever fails for one
+message — reading, enrichment, an edit, the history, routing, building the result —
+becomes a `DeadLetter` with error kind `processing`, the stage named in its error
+("enrich: KeyError: ...") and the original bytes. `Scrubber.scrub_to_bytes` goes one step
+further and also serialises: it returns the outcome with bytes that are known to be
+written (the serialising stage is `serialise`), so a caller sends bytes and never meets
+an exception of its own. `output_bytes` is that serialising step for any output.
+
+Values that the consumers' JSON tools could not read back, case by case:
+- a number in a pass-through field that is not finite — the `NaN` / `Infinity` literals
+  (not JSON by RFC 8259, though the parser accepts them) or a float beyond the double range
+  such as `1e400` — cannot be carried without changing it (orjson and pydantic would write
+  `null`): the message is dead-lettered at read, error kind `schema`, naming the field;
+- an integer beyond 64 bits in a pass-through field is carried exactly, as the same JSON
+  integer literal (orjson refuses it, so such an output is written by pydantic's
+  serializer, the reference document of `to_json`); tools limited to doubles read it as
+  they read the input;
+- charges, units and quantities are decimals, written as strings ("1E+308"), whatever
+  their size; an at-risk amount with more digits than the cents can hold (a charge of
+  `1e308`, itself rejected by the CHARGE edit) is written as summed, also as a string;
+- tiny floats (`1e-400`) in pass-through fields underflow to 0.0, as in any double-based
+  JSON tool;
+- lone surrogates (`"\\ud800"`) and bytes that are not UTF-8 are dead-lettered at read
+  (`json` / `encoding`); dead letters themselves are built only from text that encodes.
 """
 
 from __future__ import annotations
@@ -10,13 +35,14 @@ from __future__ import annotations
 import base64
 import gc
 import logging
+import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import orjson
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from processor.codesets import CodeSets, load_codesets
 from processor.edits.base import ClaimContext
@@ -94,7 +120,7 @@ class Scrubber:
             )
         try:
             # A JSON claim event, or a FHIR R4 Claim recognised by its resourceType.
-            return read_claim_bytes(raw, plan_types=self.payer_plan_types)
+            claim = read_claim_bytes(raw, plan_types=self.payer_plan_types)
         except FhirError as exc:
             return self.dead_letter(raw, key=key, source=source, kind="schema", error=str(exc))
         except ValidationError as exc:
@@ -102,6 +128,17 @@ class Scrubber:
             if kind == "json" and not _is_utf8(raw):
                 kind, message = "encoding", "the message is not UTF-8 text"
             return self.dead_letter(raw, key=key, source=source, kind=kind, error=message)
+        where = non_finite_field(claim)
+        if where is not None:
+            return self.dead_letter(
+                raw,
+                key=key,
+                source=source,
+                kind="schema",
+                error=f"{where}: a number that is not finite (NaN, Infinity or beyond the "
+                "double range) cannot be carried in an output",
+            )
+        return claim
 
     def enrich(self, claim: Claim) -> EnrichedClaim:
         return enrich_claim(claim, self.codesets)
@@ -141,25 +178,34 @@ class Scrubber:
         and this claim is recorded after them. A redelivery of a claim (same id, read from
         the same source position) is judged against the history without itself, so it gets
         the same findings and event_id as the first delivery."""
-        now = self.clock()
-        profile = self.ruleset.for_plan_type(claim.payer.plan_type)
-        where = _source_text(source)
-        prior, visible = earlier_claims(history, claim, where)
-        context = ClaimContext(
-            claim=claim, codesets=self.codesets, processed_at=now, history=visible
-        )
-        findings = run_edits(context, profile.stages, self.stage_timer)
-        if history is not None:
-            record_claim(
-                history,
-                claim,
-                prior,
-                where,
-                context.rendering_npi,
-                self.history_retention_days,
+        stage = "history"
+        try:
+            now = self.clock()
+            profile = self.ruleset.for_plan_type(claim.payer.plan_type)
+            where = _source_text(source)
+            prior, visible = earlier_claims(history, claim, where)
+            context = ClaimContext(
+                claim=claim, codesets=self.codesets, processed_at=now, history=visible
             )
-        route, risk_level, amount = route_claim(claim, findings)
-        versions = self.codesets.versions_for(service_dates(claim))
+            stage = "edits"
+            findings = run_edits(context, profile.stages, self.stage_timer)
+            stage = "route"
+            route, risk_level, amount = route_claim(claim, findings)
+            versions = self.codesets.versions_for(service_dates(claim))
+            stage = "history"
+            if history is not None:
+                record_claim(
+                    history,
+                    claim,
+                    prior,
+                    where,
+                    context.rendering_npi,
+                    self.history_retention_days,
+                )
+        except EditFailed:
+            raise
+        except Exception as exc:
+            raise StageFailed(stage, exc) from exc
         return construct(
             ScrubResult,
             {
@@ -188,36 +234,143 @@ class Scrubber:
         source: Source | None = None,
         history: HistoryStore | None = None,
     ) -> ScrubResult | DeadLetter:
-        """Read, enrich, every edit stage, route: one message, as `claims-processor scrub`
-        and the worker's edit hop run it (the intake hop only re-keys the original bytes).
-        A claim that cannot be read, or a stage that fails on it, gives a DeadLetter with the
-        original bytes."""
+        """All hops for one message, as `claims-processor scrub` runs them. Never raises:
+        what fails for this message is its dead letter (module docstring)."""
         source = source or Source()
-        claim = self.read(raw, key=key, source=source)
-        if isinstance(claim, DeadLetter):
-            return claim
-        assert raw is not None
+        stage = "read"
         try:
+            claim = self.read(raw, key=key, source=source)
+            if isinstance(claim, DeadLetter):
+                return claim
+            assert raw is not None
+            stage = "enrich"
+            enriched = self.enrich(claim)
             return self.evaluate(
-                self.enrich(claim),
-                digest=content_digest(raw),
-                source=source.position(),
-                history=history,
+                enriched, digest=content_digest(raw), source=source.position(), history=history
             )
-        except EditFailed as exc:
-            return self.dead_letter(raw, key=key, source=source, kind="processing", error=str(exc))
+        except Exception as exc:  # one message never stops the stream
+            if isinstance(exc, EditFailed | StageFailed):
+                error = str(exc)
+            else:
+                error = f"{stage}: {type(exc).__name__}: {exc}"
+            return self.dead_letter(raw, key=key, source=source, kind="processing", error=error)
+
+    def scrub_to_bytes(
+        self,
+        raw: bytes | None,
+        *,
+        key: str | None = None,
+        source: Source | None = None,
+        history: HistoryStore | None = None,
+    ) -> tuple[ScrubResult | DeadLetter, bytes]:
+        """`scrub`, then the outcome serialised: bytes known to be written, readable by
+        standard JSON tools. An outcome that cannot be serialised becomes its dead letter
+        (stage `serialise`). Never raises."""
+        source = source or Source()
+        outcome = self.scrub(raw, key=key, source=source, history=history)
+        try:
+            return outcome, output_bytes(outcome)
+        except Exception as exc:
+            letter = self.dead_letter(
+                raw,
+                key=key,
+                source=source,
+                kind="processing",
+                error=f"serialise: {type(exc).__name__}: {exc}",
+            )
+            return letter, letter.to_json()
 
     def dead_letter(
         self, raw: bytes | None, *, key: str | None, source: Source, kind: ErrorKind, error: str
     ) -> DeadLetter:
+        source = Source(
+            _text(source.topic), source.partition, source.offset
+        )  # a file name need not be UTF-8
         return DeadLetter(
-            received_key=key,
-            error=error,
+            received_key=_text(key),
+            error=_text(error),
             error_kind=kind,
             original=base64.b64encode(raw or b"").decode("ascii"),
             source=source.position(),
             processed_at=self.clock(),
         )
+
+
+class StageFailed(RuntimeError):
+    """A stage of the core failed on one claim for a reason other than an edit's check (the
+    message names the stage): the claim is dead-lettered."""
+
+    def __init__(self, stage: str, exc: BaseException) -> None:
+        super().__init__(f"{stage}: {type(exc).__name__}: {exc}")
+        self.stage = stage
+
+
+def output_bytes(output: BaseModel) -> bytes:
+    """An output (result, envelope or dead letter) as JSON bytes. Its own `to_json` (the
+    fast path, orjson) first; what orjson refuses (an integer beyond 64 bits in a
+    pass-through field) is written by pydantic's serializer, whose document is the same and
+    which writes such an integer exactly. Raises when neither can write it (e.g. text that
+    does not encode as UTF-8)."""
+    try:
+        return output.to_json()  # type: ignore[attr-defined]
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return output.__pydantic_serializer__.to_json(output)
+
+
+def non_finite_field(claim: Claim) -> str | None:
+    """The first pass-through field of the claim that holds a non-finite float (a `NaN` or
+    `Infinity` literal, or a number beyond the double range), as a dotted path; None when
+    there is none. The typed numbers (charge, units, quantity) are decimals that pydantic
+    keeps finite already. Cheap when, as usual, the claim has no extra fields."""
+    for where, model in _models(claim):
+        extra = model.__pydantic_extra__
+        if extra:
+            found = _non_finite_in(extra, where)
+            if found is not None:
+                return found
+    return None
+
+
+def _models(claim: Claim) -> Iterator[tuple[str, BaseModel]]:
+    yield "claim", claim
+    for name in ("payer", "billing_provider", "rendering_provider", "referring_provider"):
+        model = getattr(claim, name)
+        if model is not None:
+            yield name, model
+    yield "patient", claim.patient
+    for i, line in enumerate(claim.lines):
+        yield f"lines.{i}", line
+        if line.rendering_provider is not None:
+            yield f"lines.{i}.rendering_provider", line.rendering_provider
+        if line.drug is not None:
+            yield f"lines.{i}.drug", line.drug
+
+
+def _non_finite_in(value: object, where: str) -> str | None:
+    if isinstance(value, float):
+        return None if math.isfinite(value) else where
+    if isinstance(value, dict):
+        items: Iterator[tuple[object, object]] = iter(value.items())
+    elif isinstance(value, list):
+        items = iter(enumerate(value))
+    else:
+        return None
+    for name, item in items:
+        found = _non_finite_in(item, f"{where}.{name}")
+        if found is not None:
+            return found
+    return None
+
+
+def _text(value: str | None) -> str | None:
+    """Text that encodes as UTF-8 (lone surrogates escaped), for what a dead letter says."""
+    if value is None:
+        return None
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    return value
 
 
 def _source_text(source: SourcePosition | None) -> str:

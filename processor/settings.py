@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from processor.models.claim import PlanType
@@ -47,7 +48,12 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="log level")
     commit_interval: float = Field(1.0, gt=0, description="seconds between offset commits")
     broker_session_timeout: float = Field(
-        60.0, gt=0, description="consumer session timeout, seconds"
+        30.0,
+        ge=6,
+        le=90,
+        description="consumer session timeout, seconds: how long a worker that died and does "
+        "not come back keeps its partitions (the broker allows 6-1800 s; faust requires at "
+        "most its 90 s request timeout)",
     )
     producer_linger_ms: int = Field(5, ge=0, description="producer batching delay, milliseconds")
     batch_max: int = Field(
@@ -89,6 +95,49 @@ class Settings(BaseSettings):
     def worker_count(self) -> int:
         """CLAIMS_WORKERS, or the number of cores when it is 0."""
         return self.workers or os.cpu_count() or 1
+    # -- recovery and state
+    worker_index: int = Field(
+        0,
+        ge=0,
+        description="this worker process's number on its host (one per process): part of "
+        "the default group instance id and of its state directory",
+    )
+    group_instance_id: str | None = Field(
+        None,
+        description="static group membership id, unique per worker process in the group "
+        "(default: host name + '-' + CLAIMS_WORKER_INDEX); a worker restarted with the same "
+        "id takes its partitions back at once; 'none' turns static membership off",
+    )
+    broker_heartbeat_interval: float = Field(
+        3.0, gt=0, description="consumer heartbeat interval, seconds (under a third of the session)"
+    )
+    table_store: Literal["rocksdb", "memory"] = Field(
+        "memory",
+        description="where the history table lives: memory (the whole changelog replayed at "
+        "start) or rocksdb (local disk, only the changelog's tail replayed; not yet the "
+        "default: a worker restarted after a SIGKILL mid-stream has been seen to stall)",
+    )
+    data_dir: Path = Field(
+        Path("claims-processor-data"),
+        description="local state (the RocksDB history table); each worker process uses "
+        "its own folder in it, named by its group instance id",
+    )
+
+    def instance_id(self) -> str | None:
+        """The static group membership id of this process, None when turned off."""
+        if self.group_instance_id is not None:
+            chosen = self.group_instance_id.strip()
+            return None if chosen.lower() in ("", "none", "off") else chosen
+        return f"{socket.gethostname()}-{self.worker_index}"
+
+    @model_validator(mode="after")
+    def _heartbeat_within_session(self) -> Settings:
+        if self.broker_heartbeat_interval * 3 > self.broker_session_timeout:
+            raise ValueError(
+                "CLAIMS_BROKER_HEARTBEAT_INTERVAL must be at most a third of "
+                "CLAIMS_BROKER_SESSION_TIMEOUT"
+            )
+        return self
 
 
 class SettingsError(ValueError):
@@ -101,8 +150,10 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         parts = []
         for error in exc.errors(include_url=False):
-            field = str(error["loc"][0]) if error["loc"] else "?"
-            parts.append(f"{ENV_PREFIX}{field.upper()}: {error['msg']}")
+            if error["loc"]:
+                parts.append(f"{ENV_PREFIX}{str(error['loc'][0]).upper()}: {error['msg']}")
+            else:  # a rule over several settings names them itself
+                parts.append(str(error["msg"]).removeprefix("Value error, "))
         raise SettingsError("; ".join(parts)) from None
 
 

@@ -4,6 +4,7 @@
 #   ops/kafka/kafka.sh fetch            copy the broker jars into ops/kafka/libs (Maven)
 #   ops/kafka/kafka.sh start            fetch if needed, format a fresh data dir, start, wait ready
 #   ops/kafka/kafka.sh stop             SIGTERM (controlled shutdown), SIGKILL after a timeout
+#   ops/kafka/kafka.sh restart          stop, then start again on the same data (topics, offsets kept)
 #   ops/kafka/kafka.sh status           running or not, and where
 #
 # Settings (environment):
@@ -48,6 +49,7 @@ fetch() {
 }
 
 start() {
+  local keep="${1:-}"
   if pid="$(running_pid)"; then
     local running_port; running_port="$(cat "$run_dir/port" 2>/dev/null || echo "?")"
     if [[ "$running_port" != "$port" ]]; then
@@ -59,18 +61,22 @@ start() {
   [[ -x "$python" ]] || die "no Python at $python for the readiness probe (set PYTHON)"
   local data="$run_dir/data" t0 t1
   t0="$(date +%s.%N)"
-  rm -rf "$data"; mkdir -p "$data"
-  sed -e "s|@PORT@|$port|g" -e "s|@CONTROLLER_PORT@|$cport|g" -e "s|@DATA_DIR@|$data|g" \
-    "$here/server.properties.in" > "$run_dir/server.properties"
   local java_opts=(-Xms"$heap" -Xmx"$heap" -XX:+UseG1GC -XX:MaxGCPauseMillis=20
     -Djava.awt.headless=true -Dlog4j2.configurationFile="$here/log4j2.properties")
-  local cluster_id
-  cluster_id="$("$python" -c 'import base64,uuid;print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')"
-  java "${java_opts[@]}" -cp "$libs/*" kafka.tools.StorageTool format \
-    --config "$run_dir/server.properties" --cluster-id="$cluster_id" --standalone \
-    > "$run_dir/format.log" 2>&1 || { cat "$run_dir/format.log" >&2; die "storage format failed"; }
+  if [[ "$keep" == keep && -f "$data/log/meta.properties" && -f "$run_dir/server.properties" ]]; then
+    echo "kafka.sh: starting on the existing data in $data" >&2
+  else
+    rm -rf "$data"; mkdir -p "$data"
+    sed -e "s|@PORT@|$port|g" -e "s|@CONTROLLER_PORT@|$cport|g" -e "s|@DATA_DIR@|$data|g" \
+      "$here/server.properties.in" > "$run_dir/server.properties"
+    local cluster_id
+    cluster_id="$("$python" -c 'import base64,uuid;print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')"
+    java "${java_opts[@]}" -cp "$libs/*" kafka.tools.StorageTool format \
+      --config "$run_dir/server.properties" --cluster-id="$cluster_id" --standalone \
+      > "$run_dir/format.log" 2>&1 || { cat "$run_dir/format.log" >&2; die "storage format failed"; }
+  fi
   nohup java "${java_opts[@]}" -cp "$libs/*" kafka.Kafka "$run_dir/server.properties" \
-    > "$run_dir/server.log" 2>&1 &
+    >> "$run_dir/server.log" 2>&1 &
   echo $! > "$pid_file"
   echo "$port" > "$run_dir/port"
   if ! "$python" "$here/ready.py" --bootstrap "127.0.0.1:$port" --timeout "$ready_timeout" \
@@ -104,6 +110,7 @@ case "${1:-}" in
   fetch) fetch ;;
   start) start ;;
   stop) stop ;;
+  restart) stop; start keep ;;
   status) status ;;
-  *) die "usage: kafka.sh fetch|start|stop|status" ;;
+  *) die "usage: kafka.sh fetch|start|stop|restart|status" ;;
 esac

@@ -51,7 +51,7 @@ def scrub_file(
         for line_no, line in enumerate(handle if messages is None else messages, start=1):
             raw = line.rstrip(b"\r\n")
             # A file's line stands where a Kafka position would: topic = file, offset = line.
-            outcome = scrubber.scrub(
+            outcome, written = scrubber.scrub_to_bytes(
                 raw, source=Source(str(input_path), None, line_no), history=history
             )
             if isinstance(outcome, DeadLetter):
@@ -59,7 +59,7 @@ def scrub_file(
             else:
                 routes[outcome.route] += 1
                 findings.update(f"{f.edit_id} ({f.disposition})" for f in outcome.findings)
-            output.write(outcome.to_json())
+            output.write(written)
             output.write(b"\n")
             if bar is not None:
                 bar.update(1)

@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -40,13 +41,16 @@ def worker_settings(
     **extra: str,
 ) -> dict[str, str]:
     """The CLAIMS_* settings of a worker (or the bench's relay) on the local stack: its
-    broker, topic prefix, consumer group and, with `web_port`, its web server."""
+    broker, topic prefix, consumer group, with `web_port` its web server, and its local
+    state in a fresh temporary directory unless CLAIMS_DATA_DIR is given."""
     settings = {
         "CLAIMS_KAFKA_BOOTSTRAP": bootstrap,
         "CLAIMS_TOPIC_PREFIX": prefix,
         "CLAIMS_APP_ID": app_id,
         "CLAIMS_LOG_LEVEL": log_level,
     }
+    if "CLAIMS_DATA_DIR" not in extra:
+        settings["CLAIMS_DATA_DIR"] = tempfile.mkdtemp(prefix="claims-state-")
     if web_port is not None:
         settings |= {"CLAIMS_WEB_HOST": web_host, "CLAIMS_WEB_PORT": str(web_port)}
     return settings | extra
@@ -96,6 +100,20 @@ class LocalKafka:
             return int((self.run_dir / "kafka.pid").read_text().strip())
         except (OSError, ValueError):
             return None
+
+    def restart(self) -> float:
+        """Stop the broker and start it again on the same data; returns the seconds taken."""
+        started = time.perf_counter()
+        done = subprocess.run(
+            [str(KAFKA_SCRIPT), "restart"],
+            env=self._env(),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"local Kafka did not restart:\n{done.stderr[-3000:]}")
+        return time.perf_counter() - started
 
 
 @dataclass

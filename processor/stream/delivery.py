@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import socket
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -127,11 +128,34 @@ def stop_now(exc: BaseException) -> None:
 
 
 def faust_app(settings: Settings) -> faust.App:
-    """The faust app as the worker configures it (the bench's relay uses the same)."""
+    """The faust app as the worker configures it (the bench's relay uses the same).
+
+    Recovery: with static group membership (`consumer_group_instance_id`, KIP-345) a worker
+    restarted with the same instance id rejoins within the session timeout and gets its
+    partitions back without a rebalance; the others keep theirs. A static member does not
+    leave the group when it stops, so a worker that goes away for good keeps its partitions
+    until the session times out (CLAIMS_BROKER_SESSION_TIMEOUT, 30 s): the bound on how long
+    they wait, and well above the longest stall of the event loop (a batch, a code-set
+    swap) that would otherwise expel a live worker. Heartbeats every 3 s (ten may be missed).
+
+    The history table lives in RocksDB under CLAIMS_DATA_DIR/<instance id>/ (one folder per
+    worker process: RocksDB allows one process per database), so a restart replays only the
+    changelog's tail past what is on disk."""
+    instance = settings.instance_id()
+    folder = instance or f"{socket.gethostname()}-{os.getpid()}"
+    datadir = settings.data_dir.resolve() / _safe_folder(folder)
+    datadir.parent.mkdir(parents=True, exist_ok=True)  # faust creates only the last level
     return faust.App(
         settings.app_id,
         broker=[f"kafka://{server}" for server in settings.kafka_bootstrap.split(",")],
-        store="memory://",
+        store="rocksdb://" if settings.table_store == "rocksdb" else "memory://",
+        datadir=str(datadir),
+        consumer_group_instance_id=instance,
+        # The broker hands a static member back the assignment of its last incarnation, and
+        # faust's assignor checks the URL in it: name the worker by its instance id, not by
+        # its web port, so that a restart on another port still rejoins.
+        canonical_url=f"http://{_safe_folder(instance)}" if instance else None,
+        broker_heartbeat_interval=settings.broker_heartbeat_interval,
         key_serializer="raw",
         value_serializer="raw",
         web_enabled=settings.web_enabled,
@@ -151,6 +175,10 @@ def faust_app(settings: Settings) -> faust.App:
         processing_guarantee="at_least_once",
         stream_wait_empty=True,
     )
+
+
+def _safe_folder(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "worker"
 
 
 def byte_topics(

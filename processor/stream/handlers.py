@@ -39,6 +39,16 @@ INPUT_TIMESTAMP_MS = "claims-input-timestamp-ms"
 RECEIVED_KEY = "claims-received-key"
 
 
+# The producer's and broker's default limit is 1 MB a message; a value beyond it would be
+# refused and stop the worker. Room is left for the key and the record's overhead.
+MAX_VALUE_BYTES = 1_000_000 - 16_384
+
+
+def fits(value: bytes) -> None:
+    if len(value) > MAX_VALUE_BYTES:
+        raise ValueError(f"output of {len(value)} bytes exceeds the {MAX_VALUE_BYTES} a message")
+
+
 def _key_text(key: bytes | None) -> str | None:
     return key.decode("utf-8", "replace") if key is not None else None
 
@@ -86,7 +96,17 @@ class ClaimHandlers:
     latencies: list[float] = field(default_factory=list)
 
     async def dead_letter(self, letter: DeadLetter, key: bytes | None, agent: str) -> None:
-        await self.outboxes[agent].send("dlq", key=key, value=letter.to_json())
+        value = letter.to_json()
+        if len(value) > MAX_VALUE_BYTES:  # the broker would refuse it, and stop the worker
+            letter = letter.model_copy(
+                update={
+                    "original": "",
+                    "error": f"{letter.error}; the original ({len(letter.original) * 3 // 4} "
+                    "bytes) is too large to repeat here: read it at its source position",
+                }
+            )
+            value = letter.to_json()
+        await self.outboxes[agent].send("dlq", key=key, value=value)
         self.metrics.dead_letter(letter, agent)
         # Position and kind only: the error text and the message could carry PHI.
         log.warning(
@@ -118,7 +138,7 @@ class ClaimHandlers:
             await self.dead_letter(patient, message.key, "intake")
             return
         await self.outboxes["intake"].send(
-            "enriched", key=patient.encode(), value=event.value, headers=origin_headers(message)
+            "enriched", key=patient.encode("utf-8", "surrogatepass"), value=event.value, headers=origin_headers(message)
         )
 
     async def edits(self, event: Any) -> None:
@@ -126,12 +146,13 @@ class ClaimHandlers:
         outcome: ScrubResult | DeadLetter
         value: bytes | None = None
         try:
-            outcome = self.scrubber.scrub(
+            # Never raises for the claim itself; the bytes are known to serialise.
+            outcome, value = self.scrubber.scrub_to_bytes(
                 event.value, key=_key_text(key), source=source, history=self.history
             )
             if isinstance(outcome, ScrubResult):
-                value = outcome.to_json()
-        except Exception as exc:  # a bug in a stage or the output: dead-letter, go on
+                fits(value)  # the broker would refuse it, and stop the worker
+        except Exception as exc:  # an output too large to send, or a bug: dead-letter, go on
             outcome = self.scrubber.dead_letter(
                 event.value,
                 key=_key_text(key),
@@ -143,7 +164,9 @@ class ClaimHandlers:
             await self.dead_letter(outcome, key, "edits")
             return
         assert value is not None
-        await self.outboxes["edits"].send(outcome.route, key=outcome.claim_id.encode(), value=value)
+        await self.outboxes["edits"].send(
+            outcome.route, key=outcome.claim_id.encode("utf-8", "surrogatepass"), value=value
+        )
         self.routed.append(outcome)
         if stamp is not None:
             self.latencies.append(time.time() - stamp / 1000)

@@ -35,11 +35,23 @@ def topic_prefix() -> str:
 
 
 @pytest.fixture
-def worker_factory(kafka, topic_prefix, tmp_path) -> Iterator[Callable[..., WorkerProcess]]:
+def worker_factory(worker_factory_on, kafka) -> Callable[..., WorkerProcess]:
+    def start(**extra: str) -> WorkerProcess:
+        return worker_factory_on(kafka, **extra)
+
+    return start
+
+
+@pytest.fixture
+def worker_factory_on(topic_prefix, tmp_path) -> Iterator[Callable[..., WorkerProcess]]:
+    """Workers on a given broker (`worker_factory` uses the session's)."""
     started: list[WorkerProcess] = []
     app_id = f"test-{topic_prefix.rstrip('.')}"
 
-    def start(**extra: str) -> WorkerProcess:
+    def start(kafka: str, **extra: str) -> WorkerProcess:
+        # One state folder per test; each worker process keeps its own sub-folder in it
+        # (named by its group instance id), so a restarted worker finds its RocksDB state.
+        extra.setdefault("CLAIMS_DATA_DIR", str(tmp_path / "state"))
         worker = WorkerProcess(
             settings=worker_settings(kafka, topic_prefix, app_id, web_port=free_port(), **extra),
             log_path=tmp_path / f"worker-{len(started)}.log",
