@@ -60,10 +60,13 @@ def line(
     }
 
 
-def claim(*lines: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    """A claim with these lines (numbered in order); keywords replace claim fields, and a
-    dict value is merged into a dict field (`payer={"plan_type": "medicaid"}`)."""
-    data = copy.deepcopy(_BASE)
+def claim(
+    *lines: dict[str, Any], base: dict[str, Any] | None = None, **changes: Any
+) -> dict[str, Any]:
+    """A claim with these lines (numbered in order), on `base` (default: a clean Medicare
+    claim); keywords replace claim fields, and a dict value is merged into a dict field
+    (`payer={"plan_type": "medicaid"}`)."""
+    data = copy.deepcopy(_BASE if base is None else base)
     data["lines"] = [dict(item, line_number=n) for n, item in enumerate(lines, start=1)]
     for key, value in changes.items():
         if isinstance(value, dict) and isinstance(data.get(key), dict):

@@ -6,13 +6,14 @@ HCPCS Level II July 2024, NCCI PTP 2024 Q3, MUE 2024-07-01, PFS July 2024 are in
 
 from __future__ import annotations
 
-import copy
+import functools
 from collections.abc import Callable
 from typing import Any
 
 import orjson
 import pytest
 
+from processor.edits import testing
 from processor.profiles import load_ruleset
 from processor.scrubber import Scrubber
 from tests.factories import FIXED_NOW
@@ -30,29 +31,9 @@ BASE: dict[str, Any] = {
 }
 
 
-def line(
-    code: str, *modifiers: str, units: Any = 1, charge: str = "100.00", dos: str = DOS, **extra: Any
-) -> dict[str, Any]:
-    return {
-        "procedure_code": code,
-        "modifiers": list(modifiers),
-        "units": units,
-        "charge": charge,
-        "service_date": dos,
-        "diagnosis_pointers": [1],
-        **extra,
-    }
-
-
-def claim(*lines: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    data = copy.deepcopy(BASE)
-    data["lines"] = [dict(item, line_number=n) for n, item in enumerate(lines, start=1)]
-    for key, value in changes.items():
-        if isinstance(value, dict) and isinstance(data.get(key), dict):
-            data[key].update(value)
-        else:
-            data[key] = value
-    return data
+# The shared claim builders, on this module's base claim and date of service.
+line = functools.partial(testing.line, dos=DOS)
+claim = functools.partial(testing.claim, base=BASE)
 
 
 @pytest.fixture(scope="module")
