@@ -46,10 +46,19 @@ def at_risk_amount(claim: Claim, findings: Sequence[Finding]) -> Decimal:
         return total
 
 
+_VERSIONS_TEXT: dict[tuple[tuple[str, str], ...], str] = {}
+
+
 def event_id(content_digest: str, codeset_versions: Mapping[str, str], ruleset_version: str) -> str:
     """Same claim content (the input message bytes), code-set releases and rule set: same id,
     so consumers can drop the duplicates at-least-once delivery brings."""
-    versions = ",".join(f"{k}={v}" for k, v in sorted(codeset_versions.items()))
+    key = tuple(codeset_versions.items())  # the text is kept per set of releases
+    versions = _VERSIONS_TEXT.get(key)
+    if versions is None:
+        versions = ",".join(f"{k}={v}" for k, v in sorted(codeset_versions.items()))
+        if len(_VERSIONS_TEXT) >= 4096:
+            _VERSIONS_TEXT.clear()
+        _VERSIONS_TEXT[key] = versions
     return uuid5_text(EVENT_NAMESPACE, f"{content_digest}|{versions}|{ruleset_version}")
 
 

@@ -63,9 +63,10 @@ def mce_loaded(codesets: CodeSets) -> bool:
 
 def diagnosis_facts(codesets: CodeSets, code: str, on: date) -> DiagnosisFacts | _Missing | None:
     """The MCE attributes of `code` on `on`: facts, None (the code is not in the MCE), or
-    NO_MCE (no MCE release loaded). Memoised per code and date."""
-    key = code.replace(".", "").upper()
-    return codesets.memoised(("mce facts", key, on), lambda: _facts(codesets, key, on))
+    NO_MCE (no MCE release loaded). Memoised per code as written and date."""
+    return codesets.memoised(
+        ("mce facts", code, on), lambda: _facts(codesets, code.replace(".", "").upper(), on)
+    )
 
 
 def _facts(codesets: CodeSets, code: str, on: date) -> DiagnosisFacts | _Missing | None:
@@ -87,7 +88,12 @@ def _facts(codesets: CodeSets, code: str, on: date) -> DiagnosisFacts | _Missing
 
 
 def age_range(codesets: CodeSets, group: str, on: date) -> MceAgeRange | None:
-    """CMS's age range of an MCE age group on a date (the nearest one when none covers it)."""
+    """CMS's age range of an MCE age group on a date (the nearest one when none covers it).
+    Memoised per group and date."""
+    return codesets.memoised(("mce age", group, on), lambda: _age_range(codesets, group, on))
+
+
+def _age_range(codesets: CodeSets, group: str, on: date) -> MceAgeRange | None:
     release = codesets.nearest_release("mce", on)
     if release is None:
         return None

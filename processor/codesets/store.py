@@ -146,7 +146,10 @@ class CodeSets:
         """The release of `kind` in force on `on`. A date past the newest release uses the
         newest (the caller can tell from `info.effective_end` and `newest`); a date before
         the first release has none."""
-        return self.day(on).releases.get(kind)
+        found = self._days.get(on)
+        if found is None:
+            found = self._make_day(on)
+        return found.releases.get(kind)
 
     def stale_on(self, kinds: Iterable[CodeSetKind], on: date) -> dict[str, ReleaseInfo]:
         """The kinds whose release in force on `on` was published for an earlier period:
