@@ -42,16 +42,26 @@ class HistoryStore(Protocol):
 
 
 class InMemoryHistory:
-    """The `scrub` command's store: one file is one stream."""
+    """The `scrub` command's store: one file is one stream. It keeps the decoded records
+    (`records`/`put_records`, what the scrubber uses) and encodes only when asked for the
+    document."""
 
     def __init__(self) -> None:
-        self._data: dict[str, dict[str, Any]] = {}
+        self._records: dict[str, dict[str, ClaimRecord]] = {}
 
     def get(self, key: str) -> dict[str, Any] | None:
-        return self._data.get(key)
+        found = self._records.get(key)
+        return encode(found) if found is not None else None
 
     def put(self, key: str, value: dict[str, Any]) -> None:
-        self._data[key] = value
+        self._records[key] = decode(value)
+
+    def records(self, key: str) -> dict[str, ClaimRecord]:
+        """The patient's claims (not to be changed: `updated` makes a new dict)."""
+        return self._records.get(key) or {}
+
+    def put_records(self, key: str, claims: dict[str, ClaimRecord]) -> None:
+        self._records[key] = claims
 
 
 class MappingHistory:
@@ -173,7 +183,12 @@ def earlier_claims(
     """The patient's stored claims, and what the edits may see of them: a redelivery of this
     claim (same id, read from the same source position) is left out, so that it is judged as
     its first delivery was and keeps its findings and event_id."""
-    prior = decode(store.get(claim.patient_key)) if store is not None else {}
+    if store is None:
+        prior = {}
+    elif isinstance(store, InMemoryHistory):
+        prior = store.records(claim.patient_key)
+    else:
+        prior = decode(store.get(claim.patient_key))
     visible = {
         cid: rec
         for cid, rec in prior.items()
@@ -207,7 +222,8 @@ def record_claim(
             for line in lines
         ),
     )
-    store.put(
-        claim.patient_key,
-        encode(updated(prior, record, claim.original_claim_id, retention_days)),
-    )
+    after = updated(prior, record, claim.original_claim_id, retention_days)
+    if isinstance(store, InMemoryHistory):
+        store.put_records(claim.patient_key, after)
+    else:
+        store.put(claim.patient_key, encode(after))
