@@ -79,6 +79,12 @@ class ClaimContext:
     codesets: CodeSets
     processed_at: datetime
     history: PatientHistory = EMPTY  # the patient's earlier claims (stateful edits)
+    # The earliest date of service, worked out once per claim (None: no lines).
+    first_service_date: date | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        dates = [line.service_date for line in self.claim.lines]
+        object.__setattr__(self, "first_service_date", min(dates) if dates else None)
 
     @property
     def lines(self) -> list[EnrichedLine]:

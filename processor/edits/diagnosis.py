@@ -47,7 +47,7 @@ def check_pointers(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit
 
 
 def _first_dos(ctx: ClaimContext) -> date:
-    return min(line.service_date for line in ctx.lines)
+    return ctx.first_service_date or min(line.service_date for line in ctx.lines)
 
 
 def _not_judged(table: str, dos: date) -> Hit:

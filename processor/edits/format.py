@@ -111,7 +111,7 @@ def check_frequency(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hi
 @check("POS-CODE")
 def check_place_of_service(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     claim = ctx.claim
-    first_dos = min(line.service_date for line in claim.lines)
+    first_dos = ctx.first_service_date or min(line.service_date for line in claim.lines)
     pos_lookup = ctx.codesets.place_of_service(claim.place_of_service, first_dos)
     if pos_lookup.release is not None and pos_lookup.value is None:
         yield Hit(
