@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any
 
-from processor.codesets.model import MCE_AGE_RANGES_KEY, MceAgeRange, MceRow
+from processor.codesets.model import MCE_AGE_RANGES_KEY, CodeSetRelease, MceAgeRange, MceRow
 from processor.codesets.store import CodeSets
 
 # The last day CMS's MCE carried sex flags: CMS dropped the sex-conflict edit with FY2025.
@@ -32,7 +33,6 @@ class DiagnosisFacts:
     flags: frozenset[str]
     release_id: str
     row: MceRow
-    on: date  # the date asked about
     nearest: str  # why the flags come from the nearest period ("" when the MCE covers `on`)
 
     def evidence(self) -> dict[str, Any]:
@@ -63,28 +63,46 @@ def mce_loaded(codesets: CodeSets) -> bool:
 
 def diagnosis_facts(codesets: CodeSets, code: str, on: date) -> DiagnosisFacts | _Missing | None:
     """The MCE attributes of `code` on `on`: facts, None (the code is not in the MCE), or
-    NO_MCE (no MCE release loaded). Memoised per code as written and date."""
-    return codesets.memoised(
-        ("mce facts", code, on), lambda: _facts(codesets, code.replace(".", "").upper(), on)
-    )
+    NO_MCE (no MCE release loaded).
 
-
-def _facts(codesets: CodeSets, code: str, on: date) -> DiagnosisFacts | _Missing | None:
+    The facts depend on the date only through the MCE release, the code's row that covers
+    the date and whether the date is past the release's period, so they are memoised per
+    release, code as written and row; only a date no row covers (its evidence names the
+    date) is worked out per date."""
     release = codesets.nearest_release("mce", on)
     if release is None:
         return NO_MCE
-    entry = release.entries.get(code)
+    entry = codesets.memoised(
+        ("mce entry", id(release), code),
+        lambda: release.entries.get(code.replace(".", "").upper()),
+    )
     if entry is None:
         return None
-    row = entry.row_on(on)
-    end = release.info.nominal_end()
+    for row in entry.rows:
+        if row.start <= on and (row.end is None or on <= row.end):
+            end = release.info.nominal_end()
+            past = end is not None and on > end
+            return codesets.memoised(
+                ("mce facts", id(release), code, id(row), past),
+                partial(_facts, release, entry.code, row, past),
+            )
+    return codesets.memoised(
+        ("mce facts", code, on), lambda: _facts(release, entry.code, entry.nearest(on), on)
+    )
+
+
+def _facts(
+    release: CodeSetRelease, code: str, row: MceRow, past_end_or_day: bool | date
+) -> DiagnosisFacts:
+    """The facts of the code's `row`; `past_end_or_day` is whether the date asked about is
+    past the release's period, or the date when no row covers it."""
     nearest = ""
-    if row is None:
-        row = entry.nearest(on)
-        nearest = f"no MCE row of {code} covers {on}: flags of its nearest period"
-    elif end is not None and on > end:
+    if isinstance(past_end_or_day, date):
+        nearest = f"no MCE row of {code} covers {past_end_or_day}: flags of its nearest period"
+    elif past_end_or_day:
+        end = release.info.nominal_end()
         nearest = f"MCE {release.info.release_id} was published to {end}: flags of its last period"
-    return DiagnosisFacts(code, frozenset(row.flags), release.info.release_id, row, on, nearest)
+    return DiagnosisFacts(code, frozenset(row.flags), release.info.release_id, row, nearest)
 
 
 def age_range(codesets: CodeSets, group: str, on: date) -> MceAgeRange | None:
