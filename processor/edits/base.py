@@ -69,6 +69,9 @@ class Hit:
     # The edit could not judge because a table it needs is missing for the date: the
     # reason, naming the table. The finding is info (no CARC), never a silent pass.
     not_judged: str | None = None
+    # The same Hit object is handed to every claim that has it (a memoised hit, never
+    # changed): the engine builds its finding once and shares it.
+    shared: bool = False
 
 
 @dataclass(frozen=True, slots=True)

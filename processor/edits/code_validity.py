@@ -39,6 +39,7 @@ def _stale(ctx: ClaimContext, dates: tuple[date, ...]) -> Iterator[Hit]:
         latest = dates[-1]
         yield Hit(
             line_number=None,
+            shared=True,
             values={
                 "latest": latest,
                 "kinds": ", ".join(stale),

@@ -50,8 +50,18 @@ def _first_dos(ctx: ClaimContext) -> date:
     return ctx.first_service_date or min(line.service_date for line in ctx.lines)
 
 
-def _not_judged(table: str, dos: date) -> Hit:
-    return Hit(None, {}, {"missing": table, "dos": str(dos)}, not_judged=f"{table} for {dos}")
+def _not_judged(ctx: ClaimContext, table: str, dos: date) -> Hit:
+    """The same hit for every claim with this table missing on this date."""
+    return ctx.codesets.memoised(
+        ("not judged", table, dos),
+        lambda: Hit(
+            None,
+            {},
+            {"missing": table, "dos": str(dos)},
+            not_judged=f"{table} for {dos}",
+            shared=True,
+        ),
+    )
 
 
 def _facts(ctx: ClaimContext, code: str, on: date) -> DiagnosisFacts | None:
@@ -78,7 +88,7 @@ def check_invalid_diagnosis(ctx: ClaimContext, params: Mapping[str, Any]) -> Ite
         else:
             found = ctx.codesets.diagnosis(code, dos)
             if found.release is None:
-                yield _not_judged("no ICD-10-CM code list or MCE diagnosis table", dos)
+                yield _not_judged(ctx, "no ICD-10-CM code list or MCE diagnosis table", dos)
                 return
             if found.value is None:
                 problem = "not a code"
@@ -105,7 +115,7 @@ def _first_flagged(ctx: ClaimContext, flag: str) -> Iterator[Hit]:
     first, dos = ctx.claim.diagnoses[0], _first_dos(ctx)
     found = diagnosis_facts(ctx.codesets, first, dos)
     if found is NO_MCE:
-        yield _not_judged(MISSING_TABLE, dos)
+        yield _not_judged(ctx, MISSING_TABLE, dos)
     elif isinstance(found, DiagnosisFacts) and flag in found.flags:
         values = {"code": first, "release": f" (CMS MCE {found.release_id})"}
         yield Hit(None, values, {"diagnosis": first, "mce": found.evidence()})
@@ -170,7 +180,7 @@ def check_sex(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
 
 def _sex_diagnoses(ctx: ClaimContext, sex: str, flag: str, day: date, dos: date) -> Iterator[Hit]:
     if not mce_loaded(ctx.codesets):
-        yield _not_judged(MISSING_TABLE, dos)
+        yield _not_judged(ctx, MISSING_TABLE, dos)
         return
     for position, code in enumerate(ctx.claim.diagnoses, start=1):
         facts = _facts(ctx, code, day)
@@ -208,7 +218,7 @@ def check_age(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     dos = _first_dos(ctx)
     age = age_on(ctx.claim.patient.birth_date, dos)
     if not mce_loaded(ctx.codesets):
-        yield _not_judged(MISSING_TABLE, dos)
+        yield _not_judged(ctx, MISSING_TABLE, dos)
         return
     for position, code in enumerate(ctx.claim.diagnoses, start=1):
         facts = _facts(ctx, code, dos)

@@ -7,9 +7,10 @@ once and kept."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
-from processor.edits.base import ActiveEdit, ClaimContext, EditSpec, Hit
+from processor.edits.base import ActiveEdit, CheckFn, ClaimContext, EditSpec, Hit
 from processor.edits.facts import claim_facts
 from processor.models import Finding
 from processor.models.construct import construct
@@ -76,12 +77,33 @@ def to_finding(spec: EditSpec, hit: Hit) -> Finding:
     )
 
 
-_PLANS: dict[tuple[int, frozenset[str]], tuple[StagePlan, StagePlan]] = {}
+_SHARED: dict[tuple[int, int], tuple[EditSpec, Hit, Finding]] = {}
+_MAX_SHARED = 1 << 13
+
+
+def shared_finding(spec: EditSpec, hit: Hit) -> Finding:
+    """The finding of a shared hit (the same Hit object for every claim that has it), built
+    once per spec and hit. The entry keeps both alive, so their ids are not reused while it
+    is there. The finding is shared between results like the hit: never changed."""
+    key = (id(spec), id(hit))
+    found = _SHARED.get(key)
+    if found is None or found[0] is not spec or found[1] is not hit:
+        if len(_SHARED) >= _MAX_SHARED:
+            _SHARED.clear()
+        found = _SHARED[key] = (spec, hit, to_finding(spec, hit))
+    return found[2]
+
+
+# A stage's edits as the engine runs them: (spec, check, parameters).
+PlannedEdit = tuple[EditSpec, CheckFn, Mapping[str, Any]]
+Plan = tuple[tuple[str, tuple[PlannedEdit, ...]], ...]
+_PLANS: dict[tuple[int, frozenset[str] | None], tuple[StagePlan, Plan]] = {}
 _MAX_PLANS = 1 << 13
 
 
-def plan_for(stages: StagePlan, facts: frozenset[str]) -> StagePlan:
-    """The stages with only the edits applicable to a claim with these line facts."""
+def plan_for(stages: StagePlan, facts: frozenset[str] | None) -> Plan:
+    """The stages with only the edits applicable to a claim with these line facts (every
+    edit when `facts` is None)."""
     key = (id(stages), facts)
     found = _PLANS.get(key)
     if found is None or found[0] is not stages:
@@ -90,7 +112,11 @@ def plan_for(stages: StagePlan, facts: frozenset[str]) -> StagePlan:
         plan = tuple(
             (
                 stage,
-                tuple(a for a in edits if a.edit.when is None or not a.edit.when.isdisjoint(facts)),
+                tuple(
+                    (a.spec, a.edit.check, a.spec.parameters)
+                    for a in edits
+                    if facts is None or a.edit.when is None or not a.edit.when.isdisjoint(facts)
+                ),
             )
             for stage, edits in stages
         )
@@ -106,15 +132,15 @@ def run_edits(
     With `select` false every edit runs, applicable or not (the reference the tests hold
     the selection to)."""
     findings: list[Finding] = []
+    append = findings.append
     clock = time.perf_counter
-    plan = plan_for(stages, claim_facts(ctx.claim.lines)) if select else stages
+    plan = plan_for(stages, claim_facts(ctx.claim.lines) if select else None)
     for stage, edits in plan:
-        started = clock()
-        for active in edits:
-            spec = active.spec
+        started = clock() if timer is not None else 0.0
+        for spec, check_fn, parameters in edits:
             try:
-                for hit in active.edit.check(ctx, spec.parameters):
-                    findings.append(to_finding(spec, hit))
+                for hit in check_fn(ctx, parameters):
+                    append(shared_finding(spec, hit) if hit.shared else to_finding(spec, hit))
             except Exception as exc:
                 raise EditFailed(stage, spec.edit_id, exc) from exc
         if timer is not None:
