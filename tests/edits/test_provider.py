@@ -54,3 +54,19 @@ def test_finding_metadata_and_message():
         "16",
     )
     assert "'1234567890'" in finding.message and "rendering" in finding.message
+
+
+def test_the_npi_check_agrees_with_the_general_luhn_sum():
+    import random
+
+    from processor.edits.provider import _luhn_sum
+
+    def general(npi: str) -> bool:
+        return len(npi) == 10 and npi.isdigit() and _luhn_sum("80840" + npi, False) % 10 == 0
+
+    rng = random.Random(12)
+    npis = ["".join(rng.choice("0123456789") for _ in range(10)) for _ in range(20_000)]
+    npis += [npi_with_check_digit(n[:9]) for n in npis[:2_000]]
+    npis += ["\uff11" * 10, "\u00b2234567893", "12345 7893", ""]  # fullwidth, superscript
+    assert [npi_is_valid(n) for n in npis] == [general(n) for n in npis]
+    assert sum(npi_is_valid(n) for n in npis) > 2_000
