@@ -161,12 +161,16 @@ def updated(
         existing = result.get(record.claim_id)
         if existing is None or existing.source == record.source or record.frequency == "7":
             result[record.claim_id] = record
-    newest = max(
-        (c.last_service_date for c in result.values() if c.last_service_date), default=None
-    )
+    newest = None
+    for item in result.values():
+        day = item.last_service_date
+        if day is not None and (newest is None or day > newest):
+            newest = day
     if newest is None:
         return result
     horizon = newest - min(timedelta(days=retention_days), newest - date.min)
+    if all(_within(item, horizon) for item in result.values()):
+        return result  # nothing to drop (the usual case)
     kept = {}
     for claim_id, item in result.items():
         if item.last_service_date is not None and item.last_service_date < horizon:
@@ -175,6 +179,13 @@ def updated(
             item = replace(item, lines=tuple(x for x in item.lines if x.service_date >= horizon))
         kept[claim_id] = item
     return kept
+
+
+def _within(item: ClaimRecord, horizon: date) -> bool:
+    """Whether retention keeps the claim and every line of it as they are."""
+    if item.last_service_date is not None and item.last_service_date < horizon:
+        return False
+    return all(line.service_date >= horizon for line in item.lines)
 
 
 def earlier_claims(
@@ -207,21 +218,18 @@ def record_claim(
 ) -> None:
     """Store the patient's history with this claim added after the ones it was judged by."""
     lines: list[ServiceLine] = claim.lines
-    record = ClaimRecord(
-        claim.claim_id,
-        claim.frequency_code,
-        where,
-        tuple(
-            LineRecord(
-                line.service_date,
-                line.procedure_code,
-                tuple(line.modifiers),
-                str(line.units.normalize()),
-                rendering_npi(line),
-            )
-            for line in lines
-        ),
+    records = tuple(
+        LineRecord(
+            line.service_date,
+            line.procedure_code,
+            tuple(line.modifiers),
+            str(line.units.normalize()),
+            rendering_npi(line),
+        )
+        for line in lines
     )
+    last = max((x.service_date for x in records), default=None)
+    record = ClaimRecord(claim.claim_id, claim.frequency_code, where, records, "active", last)
     after = updated(prior, record, claim.original_claim_id, retention_days)
     if isinstance(store, InMemoryHistory):
         store.put_records(claim.patient_key, after)
