@@ -3,7 +3,6 @@ on the CMS practitioner tables in force on each line's date of service."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from datetime import date
 from decimal import Decimal
@@ -88,24 +87,34 @@ def _is_column1(codesets: CodeSets, code: str, on: date) -> bool:
     )
 
 
+def _line_is_column1(codesets: CodeSets, line: EnrichedLine) -> bool:
+    """`_is_column1` for the line's code and date, kept with the line's enrichment (which is
+    shared per code and release combination, so per PTP release too)."""
+    private = line.enrichment.__pydantic_private__
+    found = private.get("_ptp_column1") if private is not None else None
+    if found is None:
+        found = _is_column1(codesets, line.procedure_code, line.service_date)
+        if private is not None:
+            private["_ptp_column1"] = found
+    return found
+
+
 @check("NCCI-PTP")
 def check_ptp(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     lines = ctx.lines
     if len(lines) < 2:
         return
-    npis = [ctx.rendering_npi(line) for line in lines]
     codesets = ctx.codesets
-    ptp = codesets.ptp
     # Only a code that is column 1 of some pair can make another line column 2.
-    column1 = [_is_column1(codesets, line.procedure_code, line.service_date) for line in lines]
+    column1 = [j for j, line in enumerate(lines) if _line_is_column1(codesets, line)]
+    if not column1:
+        return
+    npis = [ctx.rendering_npi(line) for line in lines]
+    ptp = codesets.ptp
     for i, col2 in enumerate(lines):
-        for j, col1 in enumerate(lines):
-            if (
-                i == j
-                or not column1[j]
-                or col1.service_date != col2.service_date
-                or npis[i] != npis[j]
-            ):
+        for j in column1:
+            col1 = lines[j]
+            if i == j or col1.service_date != col2.service_date or npis[i] != npis[j]:
                 continue
             found = ptp(col1.procedure_code, col2.procedure_code, col2.service_date)
             pair = found.value
@@ -172,14 +181,21 @@ def check_mue_line(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit
 
 @check("MUE-DAY", when={"mue_day"})
 def check_mue_day(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
-    groups: dict[tuple[str, Any], list[EnrichedLine]] = defaultdict(list)
+    groups: dict[tuple[str, Any], list[EnrichedLine]] = {}
     for line in ctx.lines:
         mue = line.enrichment.mue
         if mue is not None and mue.mai in (2, 3) and mue.value > 0:
-            groups[(line.procedure_code, line.service_date)].append(line)
+            key = (line.procedure_code, line.service_date)
+            group = groups.get(key)
+            if group is None:
+                groups[key] = [line]
+            else:
+                group.append(line)
     for (code, dos), lines in groups.items():
         mue = lines[0].enrichment.mue
         assert mue is not None
+        if len(lines) == 1 and lines[0].units <= mue.value:
+            continue  # one line within the limit (the usual case): its total is its units
         total = sum((line.units for line in lines), Decimal(0))
         if total <= mue.value:
             continue
