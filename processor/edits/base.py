@@ -13,7 +13,7 @@ unless rows and checks match one to one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import MappingProxyType
@@ -84,6 +84,9 @@ class ClaimContext:
     history: PatientHistory = EMPTY  # the patient's earlier claims (stateful edits)
     # The earliest date of service, worked out once per claim (None: no lines).
     first_service_date: date | None = field(init=False, default=None)
+    # What a check works out about this claim for other checks to reuse (keys name the
+    # check module and what the value depends on), e.g. a diagnosis's MCE facts on a date.
+    memo: dict[Hashable, Any] = field(init=False, default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         dates = [line.service_date for line in self.claim.lines]

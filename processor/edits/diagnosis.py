@@ -12,6 +12,7 @@ from processor.codesets.mce import (
     MISSING_TABLE,
     NO_MCE,
     DiagnosisFacts,
+    _Missing,
     age_range,
     diagnosis_facts,
     mce_loaded,
@@ -64,9 +65,19 @@ def _not_judged(ctx: ClaimContext, table: str, dos: date) -> Hit:
     )
 
 
+def _claim_facts(ctx: ClaimContext, code: str, on: date) -> DiagnosisFacts | _Missing | None:
+    """`diagnosis_facts`, kept with the claim: its checks ask about the same diagnoses."""
+    key = ("mce facts", code, on)
+    memo = ctx.memo
+    found = memo.get(key, memo)
+    if found is memo:
+        found = memo[key] = diagnosis_facts(ctx.codesets, code, on)
+    return found
+
+
 def _facts(ctx: ClaimContext, code: str, on: date) -> DiagnosisFacts | None:
     """The code's MCE facts (None: not in the MCE). Call only once NO_MCE is ruled out."""
-    found = diagnosis_facts(ctx.codesets, code, on)
+    found = _claim_facts(ctx, code, on)
     return None if found is NO_MCE else found  # type: ignore[return-value]
 
 
@@ -113,7 +124,7 @@ def check_invalid_diagnosis(ctx: ClaimContext, params: Mapping[str, Any]) -> Ite
 def _first_flagged(ctx: ClaimContext, flag: str) -> Iterator[Hit]:
     """A hit when the first-listed diagnosis carries the MCE flag on the date of service."""
     first, dos = ctx.claim.diagnoses[0], _first_dos(ctx)
-    found = diagnosis_facts(ctx.codesets, first, dos)
+    found = _claim_facts(ctx, first, dos)
     if found is NO_MCE:
         yield _not_judged(ctx, MISSING_TABLE, dos)
     elif isinstance(found, DiagnosisFacts) and flag in found.flags:
