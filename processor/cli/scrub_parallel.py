@@ -10,8 +10,9 @@ than load them N times, and nothing is pickled. Each reads the whole input file 
 the lines of its partition (finding a line's patient key costs a few microseconds against
 the hundred or more of scrubbing it, and this way no process waits for another to split the
 file); each writes its outputs to a file of its own, and the first also writes the partition
-of every line. Once they are done, the outputs are merged back into input order: a read of
-one line from one file per input line, no parsing.
+of every line as it reads. The parent merges the outputs back into input order while they
+run: a line is copied once its process has flushed it (a read of one line from one file per
+input line, no parsing).
 """
 
 from __future__ import annotations
@@ -59,14 +60,16 @@ def _work(
     findings: Counter[str] = Counter()
     history = InMemoryHistory()
     source_name = str(input_path)
-    order = bytearray()  # the partition of each input line, kept by the first process
+    order = order_path.open("ab") if order_path is not None else None
     count = 0
-    with input_path.open("rb") as handle, outputs.open("wb") as out:
+    with input_path.open("rb") as handle, outputs.open("ab") as out:
         for line_no, line in enumerate(handle, start=1):
             raw = line.rstrip(b"\r\n")
             part = partition_of(raw, line_no, jobs)
-            if order_path is not None:
-                order.append(part)
+            if order is not None:
+                order.write(bytes((part,)))
+                if line_no % _REPORT_EVERY == 0:
+                    order.flush()
             if part != index:
                 continue
             outcome, written = scrubber.scrub_to_bytes(
@@ -81,11 +84,47 @@ def _work(
             out.write(b"\n")
             count += 1
             if count % _REPORT_EVERY == 0:
+                out.flush()  # what `done` counts is in the file for the merge to read
                 done[index] = count
-    if order_path is not None:
-        order_path.write_bytes(order)
+    if order is not None:
+        order.close()
     done[index] = count
     results.put((index, dict(routes), dict(findings)))
+
+
+class _Merge:
+    """The processes' outputs back in input order, while they run: the partition of each
+    line comes from the order file (written by the first process as it reads), and a line
+    is copied once its process has flushed that many outputs (`done`)."""
+
+    def __init__(self, outputs: list[Path], order_path: Path, output: IO[bytes]) -> None:
+        self.readers = [path.open("rb") for path in outputs]
+        self.order = order_path.open("rb")
+        self.output = output
+        self.pending = bytearray()  # partitions of lines read from the order, not yet copied
+        self.copied = [0] * len(outputs)
+        self.written = 0
+
+    def step(self, done: Any) -> None:
+        self.pending += self.order.read()
+        available = done[:]
+        copied, readers, write = self.copied, self.readers, self.output.write
+        taken = 0
+        for part in self.pending:
+            if copied[part] >= available[part]:
+                break
+            write(readers[part].readline())
+            copied[part] += 1
+            taken += 1
+        del self.pending[:taken]
+        self.written += taken
+
+    def __enter__(self) -> _Merge:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for reader in [*self.readers, self.order]:
+            reader.close()
 
 
 def scrub_file_parallel(
@@ -99,6 +138,8 @@ def scrub_file_parallel(
         work = Path(folder)
         outputs = [work / f"out-{n}.jsonl" for n in range(jobs)]
         order_path = work / "order"
+        for path in [*outputs, order_path]:
+            path.touch()
         done = context.Array("q", jobs, lock=False)
         results = context.Queue()
         processes = [
@@ -126,42 +167,37 @@ def scrub_file_parallel(
 
             bar = tqdm(total=total, unit="claim", file=sys.stderr, dynamic_ncols=True)
         summaries: dict[int, tuple[dict[str, int], dict[str, int]]] = {}
-        while len(summaries) < jobs:
-            try:
-                index, routes, findings = results.get(timeout=0.2)
-                summaries[index] = (routes, findings)
-            except Exception:  # queue.Empty: no process has finished yet
-                dead = [p for p in processes if p.exitcode not in (None, 0)]
-                if dead:
-                    for p in processes:
-                        if p.is_alive():
-                            p.terminate()
-                    raise RuntimeError(
-                        f"scrub process {dead[0].name} exited with code {dead[0].exitcode}"
-                    ) from None
-            if bar is not None:
-                bar.n = sum(done[:])
-                bar.refresh()
-        for process in processes:
-            process.join()
-        order = order_path.read_bytes()
+        with _Merge(outputs, order_path, output) as merge:
+            while len(summaries) < jobs:
+                merge.step(done)
+                try:
+                    index, routes, findings = results.get(timeout=0.05)
+                    summaries[index] = (routes, findings)
+                except Exception:  # queue.Empty: no process has finished yet
+                    dead = [p for p in processes if p.exitcode not in (None, 0)]
+                    if dead:
+                        for p in processes:
+                            if p.is_alive():
+                                p.terminate()
+                        raise RuntimeError(
+                            f"scrub process {dead[0].name} exited with code {dead[0].exitcode}"
+                        ) from None
+                if bar is not None:
+                    bar.n = sum(done[:])
+                    bar.refresh()
+            for process in processes:
+                process.join()
+            merge.step(done)
+            count = merge.written
         if bar is not None:
-            bar.n = len(order)
+            bar.n = count
             bar.close()
-        readers = [path.open("rb") for path in outputs]
-        try:
-            for part in order:
-                output.write(readers[part].readline())
-        finally:
-            for reader in readers:
-                reader.close()
     routes_total: Counter[str] = Counter()
     findings_total: Counter[str] = Counter()
     for routes, findings in summaries.values():
         routes_total.update(routes)
         findings_total.update(findings)
     elapsed = time.perf_counter() - started
-    count = len(order)
     return {
         "lines": count,
         "clean": routes_total["clean"],
