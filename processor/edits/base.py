@@ -138,9 +138,7 @@ class CatalogueError(ValueError):
 _CHECKS: dict[str, tuple[CheckFn, frozenset[str] | None]] = {}
 
 
-def check(
-    edit_id: str, *, when: Iterable[str] | None = None
-) -> Callable[[CheckFn], CheckFn]:
+def check(edit_id: str, *, when: Iterable[str] | None = None) -> Callable[[CheckFn], CheckFn]:
     """Register the decorated function as the check of catalogue row `edit_id`.
 
     `when` names the line facts (processor.edits.facts) of which at least one must hold for

@@ -82,9 +82,7 @@ def _is_column1(codesets: CodeSets, code: str, on: date) -> bool:
     table = release.entries
     if not isinstance(table, PtpTable):
         return True
-    return codesets.memoised(
-        ("ptp column 1", id(release), code), partial(table.has_column1, code)
-    )
+    return codesets.memoised(("ptp column 1", id(release), code), partial(table.has_column1, code))
 
 
 def _line_is_column1(codesets: CodeSets, line: EnrichedLine) -> bool:

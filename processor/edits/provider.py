@@ -26,7 +26,9 @@ def _luhn_sum(digits: str, double_first: bool) -> int:
 
 
 # A digit's byte -> the digit doubled, less 9 when above 9 (Luhn), for ASCII digits.
-_DOUBLED = bytes(((2 * (b - 48)) - (9 if b >= 53 else 0)) if 48 <= b <= 57 else 0 for b in range(256))
+_DOUBLED = bytes(
+    ((2 * (b - 48)) - (9 if b >= 53 else 0)) if 48 <= b <= 57 else 0 for b in range(256)
+)
 # The card-issuer prefix 80840 in front of ten digits: its positions from the right are
 # 10 to 14, so its digits add 0 + 8 + 8 + 0 + 8 (4 and 0 doubled).
 _PREFIX_SUM = 24
