@@ -37,7 +37,13 @@ def enrichment_facts(code: str, e: LineEnrichment) -> frozenset[str]:
         SUPPLIES_AS_CPT,
         is_drug_code,
     )
-    from processor.edits.modifiers import AMBULANCE, E_M, LIMB_L_CODES, PURCHASE_OR_RENTAL
+    from processor.edits.modifiers import (
+        AMBULANCE,
+        E_M,
+        LIMB_L_CODES,
+        LIMB_ORTHOTIC,
+        PURCHASE_OR_RENTAL,
+    )
 
     facts: set[str] = set()
     if e.code_system == "unknown":
@@ -53,7 +59,7 @@ def enrichment_facts(code: str, e: LineEnrichment) -> frozenset[str]:
     if e.noc:
         facts.add("noc")
     if in_ranges(code, LIMB_L_CODES):
-        facts.add("limb_orthotic")
+        facts.add(LIMB_ORTHOTIC)
     if e.pricing_indicator in PURCHASE_OR_RENTAL:
         facts.add("dme_purchase_rental")
     if code.startswith("J") and (

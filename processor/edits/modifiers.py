@@ -10,6 +10,7 @@ from typing import Any
 from processor.codes import in_ranges
 from processor.codesets import CodeSets
 from processor.edits.base import ClaimContext, Hit, check
+from processor.edits.facts import facts_of
 from processor.models import EnrichedLine
 
 AMBULANCE = (("A0425", "A0436"),)
@@ -28,6 +29,7 @@ LIMB_L_CODES = (("L1600", "L3999"), ("L5000", "L7499"))
 PURCHASE_OR_RENTAL = {"32", "36"}
 CAPPED_RENTAL = "36"
 E_M = (("99202", "99499"),)
+LIMB_ORTHOTIC = "limb_orthotic"  # the line fact (processor.edits.facts) of LIMB_L_CODES
 
 
 def is_ambulance_origin_destination(modifier: str) -> bool:
@@ -41,6 +43,7 @@ def is_ambulance_origin_destination(modifier: str) -> bool:
 @check("MOD-UNKNOWN", when={"modifiers"})
 def check_unknown_modifier(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     codesets = ctx.codesets
+    memo = codesets.memo
     for line in ctx.lines:
         if not line.modifiers:
             continue
@@ -49,10 +52,12 @@ def check_unknown_modifier(ctx: ClaimContext, params: Mapping[str, Any]) -> Iter
         for modifier in line.modifiers:
             if len(modifier) != 2 or (ambulance and is_ambulance_origin_destination(modifier)):
                 continue  # MOD-FORMAT judges the shape
-            unknown = codesets.memoised(
-                ("modifier unknown", modifier, day.key),
-                partial(_unknown_modifier, codesets, modifier, line.service_date),
-            )
+            key = ("modifier unknown", modifier, day.key)
+            unknown = memo.get(key)  # read directly: the usual case, no closure built
+            if unknown is None:
+                unknown = codesets.memoised(
+                    key, partial(_unknown_modifier, codesets, modifier, line.service_date)
+                )
             if unknown:
                 yield Hit(
                     line.line_number,
@@ -72,9 +77,12 @@ def _unknown_modifier(codesets: CodeSets, modifier: str, on: date) -> bool:
 @check("MOD-LATERALITY", when={"limb_orthotic", "modifiers"})
 def check_laterality(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
+        limb = LIMB_ORTHOTIC in facts_of(line)  # in_ranges(code, LIMB_L_CODES), kept
+        if not line.modifiers and not limb:
+            continue  # nothing below can hold
         mods = set(line.modifiers)
         problems = []
-        if in_ranges(line.procedure_code, LIMB_L_CODES) and not mods & {"RT", "LT"}:
+        if limb and not mods & {"RT", "LT"}:
             problems.append(
                 f"{line.procedure_code} is a limb orthotic or prosthetic without RT or LT"
             )
