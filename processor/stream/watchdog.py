@@ -1,0 +1,177 @@
+"""The fetch watchdog: a partition assigned to this worker, with claims waiting in it, that
+makes no progress is put back into the fetch set, then sought to its committed offset.
+
+Why: faust keeps its own set of partitions to fetch (`Consumer._active_partitions`), taken
+from the assignment at each rebalance and edited afterwards by table recovery (pause, then
+resume) and by stream back-pressure (a partition whose stream buffer is under pressure is
+dropped from the set and added back by a callback when the buffer drains). Both edits are
+state carried across rebalances, and faust-streaming has reports of partitions left out of
+that set after a rebalance or a rejoin during recovery (issues 21, 175, 523, 532; robinhood
+PR 542): the partition stays assigned, the group sees no failure, and its claims wait until
+the next restart. The worker cannot tell such a partition from a slow one by faust's state
+alone, so it watches what matters: each assigned claim partition whose end offset is past
+its committed offset must see its committed offset move within CLAIMS_STALL_SECONDS.
+
+When one does not, the watchdog logs what faust's state was (in the fetch set, paused,
+under back-pressure), counts it in `claims_consumer_stall_repairs_total{action}` and
+repairs, in steps, one per period while the stall lasts:
+
+1. `resume`: add the partition back to the fetch set (and clear its back-pressure mark);
+2. `seek`: seek it to its committed offset, so the fetcher starts it afresh (a claim in
+   flight may be read again: delivery is at-least-once and a redelivery carries the same
+   event_id and findings);
+3. `unresolved`: log an error each period (a restart of the worker is what is left).
+
+Nothing is checked while the worker is rebalancing or recovering its table, nor before it
+is ready (code sets loaded), when no partition is expected to move.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter
+
+log = logging.getLogger("processor.worker")
+
+ACTIONS = ("resume", "seek", "unresolved")
+
+
+@dataclass
+class StallWatch:
+    """Which partitions have had a backlog (end offset past committed offset) and no
+    progress (same committed offset) for `after` seconds. Pure: fed snapshots and a clock."""
+
+    after: float
+    _since: dict[Any, tuple[int, float]] = field(default_factory=dict)
+    _repairs: dict[Any, int] = field(default_factory=dict)
+
+    def stalled(
+        self, snapshot: Mapping[Any, tuple[int | None, int | None]], now: float
+    ) -> list[tuple[Any, int]]:
+        """(partition, repairs already tried) for each stalled partition of `snapshot`
+        (partition → (committed offset, end offset)); forgets partitions that moved, caught
+        up or are no longer assigned."""
+        since: dict[Any, tuple[int, float]] = {}
+        stalled = []
+        for tp, (committed, end) in snapshot.items():
+            position = committed or 0
+            if end is None or end <= position:
+                continue
+            previous = self._since.get(tp)
+            if previous is None or previous[0] != position:  # moved (or new): a fresh start
+                started = now
+                self._repairs.pop(tp, None)
+            else:
+                started = previous[1]
+            since[tp] = (position, started)
+            if now - started >= self.after:
+                stalled.append((tp, self._repairs.get(tp, 0)))
+        self._since = since
+        self._repairs = {tp: n for tp, n in self._repairs.items() if tp in since}
+        return stalled
+
+    def repaired(self, tp: Any, now: float) -> None:
+        """A repair was tried: give the partition another period before the next step."""
+        self._repairs[tp] = self._repairs.get(tp, 0) + 1
+        position, _ = self._since[tp]
+        self._since[tp] = (position, now)
+
+
+class FetchWatchdog:
+    """Checks the app's consumer every `after / 3` seconds (an app timer) and repairs."""
+
+    def __init__(
+        self,
+        app: Any,
+        registry: CollectorRegistry,
+        after: float,
+        ready: Callable[[], bool],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.app = app
+        self.watch = StallWatch(after)
+        self.ready = ready
+        self.clock = clock
+        self.repairs = Counter(
+            "claims_consumer_stall_repairs",
+            "assigned partitions with waiting claims and no progress, by repair tried",
+            ["action"],
+            registry=registry,
+        )
+        for action in ACTIONS:
+            self.repairs.labels(action)
+
+    def claim_partitions(self, consumer: Any) -> list[Any]:
+        return [tp for tp in consumer.assignment() if not consumer._is_changelog_tp(tp)]
+
+    def quiet(self) -> bool:
+        """True while no partition is expected to move."""
+        app = self.app
+        return bool(
+            app.consumer is None
+            or getattr(app, "rebalancing", False)
+            or getattr(app, "in_recovery", False)
+            or not self.ready()
+        )
+
+    async def check(self) -> None:
+        if self.quiet():
+            return
+        consumer = self.app.consumer
+        tps = self.claim_partitions(consumer)
+        if not tps:
+            return
+        ends = await consumer.highwaters(*tps)
+        if self.quiet():  # a rebalance began meanwhile
+            return
+        committed = getattr(consumer, "_committed_offset", {})
+        snapshot = {tp: (committed.get(tp), ends.get(tp)) for tp in tps}
+        now = self.clock()
+        for tp, tried in self.watch.stalled(snapshot, now):
+            await self.repair(consumer, tp, tried, snapshot[tp])
+            self.watch.repaired(tp, now)
+
+    async def repair(
+        self, consumer: Any, tp: Any, tried: int, offsets: tuple[int | None, int | None]
+    ) -> None:
+        action = ACTIONS[min(tried, len(ACTIONS) - 1)]
+        state = describe(consumer, tp)
+        level = logging.ERROR if action == "unresolved" else logging.WARNING
+        log.log(
+            level,
+            "partition %s-%d: claims waiting (committed %s, end %s) and no progress for "
+            "%.0fs; %s; repair: %s",
+            tp.topic,
+            tp.partition,
+            offsets[0],
+            offsets[1],
+            self.watch.after * (tried + 1),
+            state,
+            action,
+        )
+        self.repairs.labels(action).inc()
+        if action == "resume":
+            consumer.resume_partitions([tp])
+            consumer.on_buffer_drop(tp)
+        elif action == "seek":
+            consumer.resume_partitions([tp])
+            await consumer.seek(tp, offsets[0] or 0)
+
+
+def describe(consumer: Any, tp: Any) -> str:
+    """faust's own view of the partition, for the log line."""
+
+    def has(name: str) -> str:
+        members: Iterable[Any] = getattr(consumer, name, None) or ()
+        return "yes" if tp in members else "no"
+
+    return (
+        f"in fetch set {has('_active_partitions')}, paused {has('_paused_partitions')}, "
+        f"under back-pressure {has('_buffered_partitions')}, "
+        f"flow active {getattr(consumer, 'flow_active', '?')}"
+    )
