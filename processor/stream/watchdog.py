@@ -1,25 +1,31 @@
 """The fetch watchdog: a partition assigned to this worker, with claims waiting in it, that
-makes no progress is put back into the fetch set, then sought to its committed offset.
+makes no progress is put back into faust's fetch set and sought to its committed offset.
 
-Why: faust keeps its own set of partitions to fetch (`Consumer._active_partitions`), taken
-from the assignment at each rebalance and edited afterwards by table recovery (pause, then
-resume) and by stream back-pressure (a partition whose stream buffer is under pressure is
-dropped from the set and added back by a callback when the buffer drains). Both edits are
-state carried across rebalances, and faust-streaming has reports of partitions left out of
-that set after a rebalance or a rejoin during recovery (issues 21, 175, 523, 532; robinhood
-PR 542): the partition stays assigned, the group sees no failure, and its claims wait until
-the next restart. The worker cannot tell such a partition from a slow one by faust's state
-alone, so it watches what matters: each assigned claim partition whose end offset is past
-its committed offset must see its committed offset move within CLAIMS_STALL_SECONDS.
+Why: after a rejoin (SIGKILL and restart) or a rebalance, a worker sometimes recovers its
+table, resumes, and then one partition of a claim topic makes no progress: its committed
+offset stays put while claims wait behind it, until the next restart. Observed on the real
+broker (tests/integration/test_faults.py, about one run in five on the shared 2-core
+machine), with faust's own state at the time: the partition is assigned, in faust's fetch
+set (`Consumer._active_partitions`), not paused, not under stream back-pressure, the
+consumer's flow is active, the other partitions of the same agent move, and no further
+rebalance happened after the worker was ready (one generation). Putting the partition back
+into faust's fetch set does nothing; seeking it to its committed offset brings it back
+(processing resumed within 2 s of the seek). So what is stuck is below faust's bookkeeping:
+the fetch state of that one partition (its position, or a fetched batch never handed out),
+which a seek resets. The same family as faust-streaming issues 21, 175, 523, 532 and
+robinhood PR 542; the exact line was not found.
 
-When one does not, the watchdog logs what faust's state was (in the fetch set, paused,
-under back-pressure), counts it in `claims_consumer_stall_repairs_total{action}` and
-repairs, in steps, one per period while the stall lasts:
+The watchdog checks what matters instead of faust's state: every `CLAIMS_STALL_SECONDS / 3`
+it reads the end offsets of its claim partitions, and a partition whose end offset is past
+its committed offset must see the committed offset move within CLAIMS_STALL_SECONDS. When
+one does not, it logs faust's view of the partition (in the fetch set, paused, under
+back-pressure, flow active), counts the repair in
+`claims_consumer_stall_repairs_total{action}` and, once per period while the stall lasts:
 
-1. `resume`: add the partition back to the fetch set (and clear its back-pressure mark);
-2. `seek`: seek it to its committed offset, so the fetcher starts it afresh (a claim in
-   flight may be read again: delivery is at-least-once and a redelivery carries the same
-   event_id and findings);
+1. and 2. `seek`: put the partition back into the fetch set and seek it to its committed
+   offset, so the fetcher reads from there again (a claim already handled may be read
+   again: delivery is at-least-once, and a redelivery carries the same event_id and
+   findings);
 3. `unresolved`: log an error each period (a restart of the worker is what is left).
 
 Nothing is checked while the worker is rebalancing or recovering its table, nor before it
@@ -38,7 +44,8 @@ from prometheus_client import CollectorRegistry, Counter
 
 log = logging.getLogger("processor.worker")
 
-ACTIONS = ("resume", "seek", "unresolved")
+ACTIONS = ("seek", "unresolved")
+STEPS = ("seek", "seek", "unresolved")  # the action of each repair in turn, the last repeated
 
 
 @dataclass
@@ -132,14 +139,16 @@ class FetchWatchdog:
         committed = getattr(consumer, "_committed_offset", {})
         snapshot = {tp: (committed.get(tp), ends.get(tp)) for tp in tps}
         now = self.clock()
-        for tp, tried in self.watch.stalled(snapshot, now):
+        stalled = self.watch.stalled(snapshot, now)
+        log.debug("fetch watchdog: %d claim partitions, %d stalled", len(tps), len(stalled))
+        for tp, tried in stalled:
             await self.repair(consumer, tp, tried, snapshot[tp])
             self.watch.repaired(tp, now)
 
     async def repair(
         self, consumer: Any, tp: Any, tried: int, offsets: tuple[int | None, int | None]
     ) -> None:
-        action = ACTIONS[min(tried, len(ACTIONS) - 1)]
+        action = STEPS[min(tried, len(STEPS) - 1)]
         state = describe(consumer, tp)
         level = logging.ERROR if action == "unresolved" else logging.WARNING
         log.log(
@@ -155,11 +164,9 @@ class FetchWatchdog:
             action,
         )
         self.repairs.labels(action).inc()
-        if action == "resume":
+        if action == "seek":
             consumer.resume_partitions([tp])
             consumer.on_buffer_drop(tp)
-        elif action == "seek":
-            consumer.resume_partitions([tp])
             await consumer.seek(tp, offsets[0] or 0)
 
 

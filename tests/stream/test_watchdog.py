@@ -90,7 +90,7 @@ class App:
         self.in_recovery = False
 
 
-def test_a_partition_left_out_of_the_fetch_set_is_resumed_then_sought(caplog) -> None:
+def test_a_stalled_partition_is_put_back_and_sought_to_its_committed_offset(caplog) -> None:
     moving, lost, changelog = (
         TP("claims.submitted-0"),
         TP("claims.submitted-1"),
@@ -116,21 +116,25 @@ def test_a_partition_left_out_of_the_fetch_set_is_resumed_then_sought(caplog) ->
         asyncio.run(watchdog.check())
 
     tick(0)
-    tick(30, progress=5)
+    tick(29, progress=5)
+    assert consumer.seeks == []
+    tick(1, progress=5)
     assert lost in consumer._active_partitions and lost not in consumer._buffered_partitions
     assert moving in consumer._active_partitions and changelog not in consumer._active_partitions
+    assert consumer.seeks == [(lost, 7)]
     assert "claims.submitted-1: claims waiting (committed 7, end 70)" in caplog.text
     assert "in fetch set no, paused no, under back-pressure yes" in caplog.text
     tick(30, progress=5)
-    assert consumer.seeks == [(lost, 7)]
+    assert consumer.seeks == [(lost, 7), (lost, 7)]
     tick(30, progress=5)
+    assert consumer.seeks == [(lost, 7), (lost, 7)]
     counts = {
         s.labels["action"]: s.value
         for m in registry.collect()
         for s in m.samples
         if s.name == "claims_consumer_stall_repairs_total"
     }
-    assert counts == {"resume": 1, "seek": 1, "unresolved": 1}
+    assert counts == {"seek": 2, "unresolved": 1}
 
 
 def test_nothing_is_checked_while_rebalancing_recovering_or_not_ready() -> None:
