@@ -12,7 +12,8 @@ rebalance happened after the worker was ready (one generation). Putting the part
 into faust's fetch set does nothing; seeking it to its committed offset brings it back
 (processing resumed within 2 s of the seek). So what is stuck is below faust's bookkeeping:
 the fetch state of that one partition (its position, or a fetched batch never handed out),
-which a seek resets. The same family as faust-streaming issues 21, 175, 523, 532 and
+which a seek resets. The seek is a mitigation, not the fix: in those runs some claims were
+still unanswered after it, and the stall's cause is not known. The same family as faust-streaming issues 21, 175, 523, 532 and
 robinhood PR 542; the exact line was not found.
 
 The watchdog checks what matters instead of faust's state: every `CLAIMS_STALL_SECONDS / 3`
