@@ -23,6 +23,7 @@ import faust
 from faust.streams import _current_event  # the context variable behind current_event()
 
 from processor.settings import Settings
+from processor.stream.consumer import ordered_consumer_transport
 from processor.stream.topics import Role, TopicSpec
 
 log = logging.getLogger("processor.worker")
@@ -172,7 +173,7 @@ def faust_app(settings: Settings) -> faust.App:
     folder = instance or f"{socket.gethostname()}-{os.getpid()}"
     datadir = settings.data_dir.resolve() / _safe_folder(folder)
     datadir.parent.mkdir(parents=True, exist_ok=True)  # faust creates only the last level
-    return faust.App(
+    return ClaimsApp(
         settings.app_id,
         broker=[f"kafka://{server}" for server in settings.kafka_bootstrap.split(",")],
         store="rocksdb://" if settings.table_store == "rocksdb" else "memory://",
@@ -202,6 +203,15 @@ def faust_app(settings: Settings) -> faust.App:
         processing_guarantee="at_least_once",
         stream_wait_empty=True,
     )
+
+
+class ClaimsApp(faust.App):
+    """faust's App with the worker's consumer: claim partitions delivered strictly in offset
+    order (processor.stream.consumer), so that no claim is committed undelivered around
+    rebalances and table recovery."""
+
+    def _new_transport(self) -> Any:
+        return ordered_consumer_transport(self)
 
 
 def _safe_folder(name: str) -> str:

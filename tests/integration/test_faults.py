@@ -157,13 +157,6 @@ def test_hostile_messages_through_a_worker_each_answered_once(kafka, topic_prefi
     assert worker.process is not None and worker.process.poll() is None, worker.log_tail()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known: in some runs one partition of the restarted or rebalanced worker stops "
-    "moving (faust-streaming consumer stalls after a rejoin, issues 21/175/523/532) and some "
-    "claims stay unanswered; the fetch watchdog logs and seeks the partition (see "
-    "processor.stream.watchdog) but has not made every run pass",
-)
 def test_a_worker_killed_mid_stream_is_back_at_once_and_loses_nothing(
     kafka, topic_prefix, worker_factory
 ):
@@ -205,13 +198,6 @@ def test_a_worker_killed_mid_stream_is_back_at_once_and_loses_nothing(
     assert first_output < 40, second.log_tail()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known: in some runs one partition of the restarted or rebalanced worker stops "
-    "moving (faust-streaming consumer stalls after a rejoin, issues 21/175/523/532) and some "
-    "claims stay unanswered; the fetch watchdog logs and seeks the partition (see "
-    "processor.stream.watchdog) but has not made every run pass",
-)
 def test_a_worker_joining_and_one_leaving_mid_stream_lose_nothing(
     kafka, topic_prefix, worker_factory
 ):
