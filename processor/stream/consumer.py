@@ -74,6 +74,8 @@ class OrderedConsumer(faust_aiokafka.Consumer):
         # still starts above the offset sought shows a real gap in the log.
         self._sought_back: dict[TP, tuple[int, int]] = {}
         self._fetches = 0
+        self._refetch: dict[TP, int] = {}  # partitions to seek back before the next fetch
+        self._flow_control_watched = False
         self._epoch = 0  # bumped by each rebalance: deliveries from before it update nothing
         self.seeks_back = 0  # counted, for tests and logs
 
@@ -87,6 +89,7 @@ class OrderedConsumer(faust_aiokafka.Consumer):
         await super().on_partitions_revoked(revoked)
 
     async def on_partitions_assigned(self, assigned: set[TP], generation_id: int = 0) -> None:
+        self._watch_flow_control()
         self._epoch += 1
         for tp in set(self._next_offset) - assigned:
             self._next_offset.pop(tp, None)
@@ -142,6 +145,8 @@ class OrderedConsumer(faust_aiokafka.Consumer):
             log.info("%s[%d]: seek back not done: %r", tp.topic, tp.partition, exc)
             return
         self._sought_back[tp] = (offset, self._fetches)
+        if self._refetch.get(tp) == offset:
+            del self._refetch[tp]
 
     # -- fetching: faust's getmany, without dropping records it does not hand out
 
@@ -150,6 +155,8 @@ class OrderedConsumer(faust_aiokafka.Consumer):
         records it does not hand out — of a partition no longer active, or left when the
         flow stops or the generation changes — are fetched again: their partition is sought
         back to the first of them."""
+        for tp, offset in list(self._refetch.items()):
+            await self._seek_back(tp, offset, "delivered events discarded by faust's flow control")
         records, active_partitions = await self._wait_next_records(timeout)
         self._fetches += 1
         generation_id = self.app.consumer_generation_id
@@ -262,6 +269,8 @@ class OrderedConsumer(faust_aiokafka.Consumer):
         await self.wait_first(delivery, self.suspend_flow.wait())
         if epoch != self._epoch:
             return True  # rebalanced meanwhile: the new assignment starts from its commits
+        if self._next_offset.get(tp) != nxt:
+            return False  # sought back meanwhile (events discarded): fetched again from there
         if not delivery.done() or delivery.cancelled():
             await self._seek_back(tp, offset, "delivery stopped by a rebalance")
             return False
@@ -269,6 +278,53 @@ class OrderedConsumer(faust_aiokafka.Consumer):
         self._read_offset[tp] = offset
         self._sought_back.pop(tp, None)
         return True
+
+    # -- events discarded from the agents' queues
+
+    def _watch_flow_control(self) -> None:
+        """faust's stream queues are cleared whenever its flow control resumes (mode's
+        `FlowControlEvent.resume` calls `clear`), and `on_recovery_completed` resumes it
+        *after* it resumed the claim partitions and sought them: events delivered in
+        between are discarded, never acknowledged, and never fetched again — the commit of
+        their partition stops at the first of them. (Seen in fault-test runs: every
+        partition of an agent stuck at its committed offset after the restarted worker was
+        ready, its later claims answered.) So before a clear, the partitions of the events
+        in the queues are sought back to the first of them; and a delivery waiting for room
+        in a full queue is woken (asyncio's Queue does not wake it when the queue is emptied
+        from outside), or it would wait for ever."""
+        if self._flow_control_watched:
+            return
+        self._flow_control_watched = True
+        flow_control = self.app.flow_control
+        clear = flow_control.clear
+
+        def clear_and_refetch() -> None:
+            for queue in list(flow_control._queues):
+                self._discarded(list(queue._queue))
+            clear()
+            for queue in list(flow_control._queues):
+                putters = getattr(queue, "_putters", None)
+                while putters:
+                    putter = putters.popleft()
+                    if not putter.done():
+                        putter.set_result(None)
+
+        flow_control.clear = clear_and_refetch
+
+    def _discarded(self, events: list[Any]) -> None:
+        first: dict[TP, int] = {}
+        for event in events:
+            message = getattr(event, "message", None)
+            tp = getattr(message, "tp", None)
+            if tp is None or not self._acked_topic(tp):
+                continue
+            first[tp] = min(first.get(tp, message.offset), message.offset)
+        for tp, offset in first.items():
+            nxt = self._next_offset.get(tp)
+            if nxt is not None and offset < nxt:
+                self._next_offset[tp] = offset
+                self._sought_back.pop(tp, None)
+                self._refetch[tp] = offset
 
     async def _deliver_as_faust(self, tp: TP, message: Message, callback: Any) -> None:
         """faust's own handling, for partitions whose messages are not acknowledged (table

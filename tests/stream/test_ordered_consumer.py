@@ -193,3 +193,32 @@ async def test_a_rebalance_forgets_the_next_offsets_of_revoked_partitions(consum
     c.app.on_rebalance_start()
     await c.on_partitions_revoked({tp0, tp1})
     assert tp0 not in c._next_offset
+
+
+async def test_events_discarded_when_flow_control_resumes_are_fetched_again(consumer) -> None:
+    """mode's FlowControlEvent.resume clears every stream queue, and faust resumes it after
+    the claim partitions were resumed and sought: events delivered in between were dropped
+    unacknowledged and never fetched again (the partition's commit stopped there)."""
+    c, fetcher, delivered = consumer
+    app = c.app
+    c._watch_flow_control()
+    queue = app.FlowControlQueue(maxsize=2, clear_on_resume=True)
+    await deliver(c, tp0, 68, 69, 70)  # delivered into the agent's queue...
+    for offset in (68, 69):
+        queue.put_nowait(SimpleNamespace(message=SimpleNamespace(tp=tp0, offset=offset)))
+    blocked = asyncio.ensure_future(
+        queue.put(SimpleNamespace(message=SimpleNamespace(tp=tp0, offset=70)))
+    )
+    await asyncio.sleep(0)  # the delivery of 70 waits for room in the full queue
+    app.flow_control.resume()  # ...and dropped here
+    assert c._next_offset[tp0] == 68
+    await asyncio.wait_for(blocked, 1)  # woken, not left waiting for ever
+
+    async def wait_next_records(timeout: float) -> Any:
+        return {}, {tp0}
+
+    c._wait_next_records = wait_next_records  # type: ignore[method-assign]
+    assert [x async for x in c.getmany(timeout=1)] == []
+    assert fetcher.seeks == [(tp0, 68)]  # sought back before the next fetch
+    await deliver(c, tp0, 68)
+    assert delivered == [68, 69, 70, 68]
