@@ -300,7 +300,7 @@ class OrderedConsumer(faust_aiokafka.Consumer):
 
         def clear_and_refetch() -> None:
             for queue in list(flow_control._queues):
-                self._discarded(list(queue._queue))
+                self._discarded(list(getattr(queue, "_queue", ())))
             clear()
             for queue in list(flow_control._queues):
                 putters = getattr(queue, "_putters", None)
@@ -309,14 +309,14 @@ class OrderedConsumer(faust_aiokafka.Consumer):
                     if not putter.done():
                         putter.set_result(None)
 
-        flow_control.clear = clear_and_refetch
+        flow_control.clear = clear_and_refetch  # type: ignore[method-assign]
 
     def _discarded(self, events: list[Any]) -> None:
         first: dict[TP, int] = {}
         for event in events:
             message = getattr(event, "message", None)
             tp = getattr(message, "tp", None)
-            if tp is None or not self._acked_topic(tp):
+            if message is None or tp is None or not self._acked_topic(tp):
                 continue
             first[tp] = min(first.get(tp, message.offset), message.offset)
         for tp, offset in first.items():
