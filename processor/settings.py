@@ -47,12 +47,6 @@ class Settings(BaseSettings):
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="log level")
     commit_interval: float = Field(1.0, gt=0, description="seconds between offset commits")
-    stall_seconds: float = Field(
-        30.0,
-        ge=3,
-        description="an assigned partition with claims waiting and no committed progress for "
-        "this long is put back into the fetch set, then sought (the fetch watchdog)",
-    )
     broker_session_timeout: float = Field(
         30.0,
         ge=6,

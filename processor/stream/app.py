@@ -41,7 +41,6 @@ from processor.stream.handlers import ClaimHandlers
 from processor.stream.metrics import ClaimMetrics, ConsumerLag, WorkerSensor
 from processor.stream.releases import ReleaseWatcher
 from processor.stream.topics import Role, TopicSpec, apply, load_topics
-from processor.stream.watchdog import FetchWatchdog
 from processor.stream.web import add_views
 
 __all__ = ["DeliveryFailed", "Outbox", "StreamApp", "create_app", "run_worker"]
@@ -151,11 +150,6 @@ def create_app(
         }
 
     add_views(app, settings.app_id, readiness, registry)
-    watchdog = FetchWatchdog(app, registry, settings.stall_seconds, lambda: readiness()[0])
-
-    @app.timer(settings.stall_seconds / 3)
-    async def watch_fetching() -> None:
-        await watchdog.check()
 
     built = StreamApp(
         app=app,
