@@ -22,6 +22,11 @@ disagree around every rebalance and table recovery:
    The same race lets `perform_seek` write back a committed offset read before a commit
    that completed meanwhile (`_committed_offset` moves backwards), after which
    `_new_offset` finds a hole below the acknowledged offsets and never commits again.
+4. mode's `FlowControlEvent.resume` clears every stream queue, and `on_recovery_completed`
+   resumes it after the claim partitions were resumed and sought: events delivered in
+   between are dropped from the agents' queues, never acknowledged and never fetched again,
+   so their partition's commit stops at the first of them for good (see
+   `_watch_flow_control`).
 
 Seen on the real broker (tests/integration/test_faults.py, faust's consumer instrumented):
 after a SIGKILL restart, `perform_seek` set the read offset of claims.submitted[0] to its
@@ -30,7 +35,10 @@ claims.submitted[8] and [11] skipped by `getmany` (107 records, partitions pause
 recovery) and the re-fetched ones dropped below the read offset; claims.submitted[1] with
 a committed offset of 60 in faust's view while the broker had 112, acknowledged offsets
 from 112 on, and no commit for the rest of the run. Claims were missing while every
-partition's committed offset had reached its end.
+partition's committed offset had reached its end. Once those were fixed, runs still showed
+every partition of an agent stuck at its committed offset after the worker was ready
+(claims.submitted[1]: committed 68, offsets up to 259 delivered, 120..259 acknowledged,
+nothing in flight and the queues empty): 68..119 had been cleared from the queue (4).
 
 What this consumer does instead, for the partitions whose messages faust acknowledges
 (the agents' claim topics; table changelogs keep faust's handling, gaps are normal there):
@@ -38,8 +46,9 @@ it keeps the next offset to deliver of each partition. A record at that offset i
 delivered and the offset moves on once the delivery completed; a record below it was
 delivered already and is dropped; a record above it means records in between were not
 delivered, so the partition's fetch position is sought back to the next offset and the
-record dropped (it comes again, in order). Records `getmany` does not hand out, and a
-delivery cancelled by a rebalance, seek the fetch position back the same way. Only when
+record dropped (it comes again, in order). Records `getmany` does not hand out, a
+delivery cancelled by a rebalance, and events cleared from the agents' queues seek the
+fetch position back the same way. Only when
 a fetch made after such a seek still starts above the next offset is it a real gap in the
 log (retention deleted records, transaction markers): then faust's gap bookkeeping
 applies. A seek to committed offsets never moves the next offset or the committed offset
