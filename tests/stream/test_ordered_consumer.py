@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -50,8 +51,9 @@ def record(tp: TP, offset: int) -> Any:
 
 
 @pytest.fixture
-async def consumer() -> Iterator[tuple[OrderedConsumer, Fetcher, list[int]]]:
-    app = faust_app(load_settings(kafka_bootstrap="127.0.0.1:1", web_enabled=False))
+async def consumer(tmp_path: Path) -> Iterator[tuple[OrderedConsumer, Fetcher, list[int]]]:
+    settings = load_settings(kafka_bootstrap="127.0.0.1:1", web_enabled=False, data_dir=tmp_path)
+    app = faust_app(settings)
     app.loop = asyncio.get_running_loop()
     app.finalize()
     app.topics._acking_topics.add(CLAIMS)
