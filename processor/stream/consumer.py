@@ -95,14 +95,16 @@ class OrderedConsumer(faust_aiokafka.Consumer):
         for tp in revoked:
             self._next_offset.pop(tp, None)
             self._sought_back.pop(tp, None)
+            self._refetch.pop(tp, None)
         await super().on_partitions_revoked(revoked)
 
     async def on_partitions_assigned(self, assigned: set[TP], generation_id: int = 0) -> None:
         self._watch_flow_control()
         self._epoch += 1
-        for tp in set(self._next_offset) - assigned:
+        for tp in (set(self._next_offset) | set(self._refetch)) - assigned:
             self._next_offset.pop(tp, None)
             self._sought_back.pop(tp, None)
+            self._refetch.pop(tp, None)
         await super().on_partitions_assigned(assigned, generation_id)
 
     async def perform_seek(self) -> None:
@@ -141,6 +143,7 @@ class OrderedConsumer(faust_aiokafka.Consumer):
         """Seek the fetch position of `tp` back to `offset` (in the consumer's thread, where
         aiokafka lives) so that records not delivered are fetched again."""
         if tp not in self.assignment():
+            self._refetch.pop(tp, None)
             return
         self.seeks_back += 1
         log.info("%s[%d]: %s; fetching again from offset %d", tp.topic, tp.partition, why, offset)
@@ -152,6 +155,7 @@ class OrderedConsumer(faust_aiokafka.Consumer):
             await self._thread.call_thread(seek_in_thread)
         except Exception as exc:  # unassigned meanwhile: its next owner starts at the commit
             log.info("%s[%d]: seek back not done: %r", tp.topic, tp.partition, exc)
+            self._refetch.pop(tp, None)
             return
         self._sought_back[tp] = (offset, self._fetches)
         if self._refetch.get(tp) == offset:
