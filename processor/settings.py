@@ -122,6 +122,12 @@ class Settings(BaseSettings):
         description="local state (the RocksDB history table); each worker process uses "
         "its own folder in it, named by its group instance id",
     )
+    history_sweep_hours: float = Field(
+        24.0,
+        gt=0,
+        description="how often a worker removes the history of patients with no date of "
+        "service within CLAIMS_HISTORY_RETENTION_DAYS before today (tombstones in the changelog)",
+    )
 
     def instance_id(self) -> str | None:
         """The static group membership id of this process, None when turned off."""
