@@ -235,3 +235,13 @@ def record_claim(
         store.put_records(claim.patient_key, after)
     else:
         store.put(claim.patient_key, encode(after))
+
+
+def idle(document: dict[str, Any] | None, today: date, retention_days: int) -> bool:
+    """True when a patient's history holds nothing within the retention before `today`: the
+    newest last date of service of its claims is older than that (a patient who sent no
+    claim for longer than the retention). A history with no dated claim is kept. Reads the
+    stored ISO dates as they are (they order as text): the sweep runs over every patient."""
+    claims = (document or {}).get("claims") or {}
+    newest = max((c.get("last_service_date") or "" for c in claims.values()), default="")
+    return bool(newest) and newest < (today - timedelta(days=retention_days)).isoformat()

@@ -112,15 +112,21 @@ class Settings(BaseSettings):
         3.0, gt=0, description="consumer heartbeat interval, seconds (under a third of the session)"
     )
     table_store: Literal["rocksdb", "memory"] = Field(
-        "memory",
-        description="where the history table lives: memory (the whole changelog replayed at "
-        "start) or rocksdb (local disk, only the changelog's tail replayed; not yet the "
-        "default: a worker restarted after a SIGKILL mid-stream has been seen to stall)",
+        "rocksdb",
+        description="where the history table lives: rocksdb (local disk under CLAIMS_DATA_DIR, "
+        "only the changelog's tail replayed at start) or memory (the whole changelog replayed "
+        "at start, every patient's history held in the process)",
     )
     data_dir: Path = Field(
         Path("claims-processor-data"),
         description="local state (the RocksDB history table); each worker process uses "
         "its own folder in it, named by its group instance id",
+    )
+    history_sweep_hours: float = Field(
+        24.0,
+        gt=0,
+        description="how often a worker removes the history of patients with no date of "
+        "service within CLAIMS_HISTORY_RETENTION_DAYS before today (tombstones in the changelog)",
     )
 
     def instance_id(self) -> str | None:

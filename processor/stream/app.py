@@ -19,9 +19,11 @@ import copy
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import faust
+from faust.types import TP
 from prometheus_client import CollectorRegistry
 
 from processor.codesets.model import CodeSetRelease
@@ -40,6 +42,7 @@ from processor.stream.delivery import (
 from processor.stream.handlers import ClaimHandlers
 from processor.stream.metrics import ClaimMetrics, ConsumerLag, WorkerSensor
 from processor.stream.releases import ReleaseWatcher
+from processor.stream.retention import sweep_idle_patients
 from processor.stream.topics import Role, TopicSpec, apply, load_topics
 from processor.stream.web import add_views
 
@@ -150,6 +153,22 @@ def create_app(
         }
 
     add_views(app, settings.app_id, readiness, registry)
+
+    @app.timer(settings.history_sweep_hours * 3600)
+    async def sweep_history() -> None:
+        if app.rebalancing or app.in_recovery or not readiness()[0]:
+            return
+        enriched = specs["enriched"]
+        assigned = app.consumer.assignment()
+        removed = await sweep_idle_patients(
+            history_table,
+            partitions=enriched.partitions,
+            active=lambda partition: TP(enriched_name, partition) in assigned,
+            today=datetime.now(UTC).date(),
+            retention_days=settings.history_retention_days,
+        )
+        logging.getLogger("processor.worker").info("history sweep: %d idle patients removed", removed)
+
     built = StreamApp(
         app=app,
         topics=topics,

@@ -15,7 +15,7 @@ import logging
 import os
 import socket
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +23,7 @@ import faust
 from faust.streams import _current_event  # the context variable behind current_event()
 
 from processor.settings import Settings
+from processor.stream.consumer import ordered_consumer_transport
 from processor.stream.topics import Role, TopicSpec
 
 log = logging.getLogger("processor.worker")
@@ -116,7 +117,34 @@ async def in_batches(
         except Exception as exc:  # not known to be stored: the batch must be read again
             on_undeliverable(exc)
             raise
+        except BaseException:  # cancelled mid-batch: faust stops its agents by cancelling
+            withhold(stream, batch)
+            raise
         yield len(batch)
+
+
+def withhold(stream: Any, batch: Sequence[Any]) -> None:
+    """Keep `take_events` from acknowledging a batch that was not delivered.
+
+    faust stops a worker (SIGTERM, or a rebalance that stops agents) by cancelling each
+    agent's task, and `take_events` acknowledges the whole batch in its `finally` on the way
+    out, whatever was handled; the consumer then commits those offsets as it stops. Claims of
+    the batch not yet handled, or whose outputs were not yet stored, would be committed
+    unanswered: lost, with no backlog left to show it. So each event's own `ack` is made a
+    no-op (the stream's `ack` calls it) and its message is no longer counted as in flight
+    (so that stopping does not wait for it): its offset is never acknowledged, the commit
+    stops before it, and the next owner of the partition reads the batch again."""
+    consumer = getattr(getattr(stream, "app", None), "consumer", None)
+    unacked = getattr(consumer, "_unacked_messages", None)
+    for event in batch:
+        event.ack = _not_acknowledged
+        if unacked is not None:
+            unacked.discard(event.message)
+    log.warning("stopped during a batch of %d: not acknowledged, it will be read again", len(batch))
+
+
+def _not_acknowledged() -> bool:
+    return False
 
 
 def stop_now(exc: BaseException) -> None:
@@ -145,7 +173,7 @@ def faust_app(settings: Settings) -> faust.App:
     folder = instance or f"{socket.gethostname()}-{os.getpid()}"
     datadir = settings.data_dir.resolve() / _safe_folder(folder)
     datadir.parent.mkdir(parents=True, exist_ok=True)  # faust creates only the last level
-    return faust.App(
+    return ClaimsApp(
         settings.app_id,
         broker=[f"kafka://{server}" for server in settings.kafka_bootstrap.split(",")],
         store="rocksdb://" if settings.table_store == "rocksdb" else "memory://",
@@ -175,6 +203,15 @@ def faust_app(settings: Settings) -> faust.App:
         processing_guarantee="at_least_once",
         stream_wait_empty=True,
     )
+
+
+class ClaimsApp(faust.App):
+    """faust's App with the worker's consumer: claim partitions delivered strictly in offset
+    order (processor.stream.consumer), so that no claim is committed undelivered around
+    rebalances and table recovery."""
+
+    def _new_transport(self) -> Any:
+        return ordered_consumer_transport(self)
 
 
 def _safe_folder(name: str) -> str:

@@ -116,6 +116,16 @@ def check_each_claim_once(records: list[Output], messages: Sequence[tuple[bytes,
     return len(records) - len(messages)
 
 
+def seeks_back(*workers) -> int:
+    """Partitions the workers' consumers sought back to fetch records again that faust's
+    own consumer would have skipped or dropped (processor.stream.consumer)."""
+    return sum(
+        w.log_path.read_text(errors="replace").count("; fetching again from offset ")
+        for w in workers
+        if w.log_path.exists()
+    )
+
+
 def test_hostile_messages_through_a_worker_each_answered_once(kafka, topic_prefix, worker_factory):
     """3,000 hostile messages: each answered exactly once (a result with the event_id the
     core gives it, or a dead letter with its original bytes), and the worker stays up."""
@@ -148,12 +158,6 @@ def test_hostile_messages_through_a_worker_each_answered_once(kafka, topic_prefi
     assert worker.process is not None and worker.process.poll() is None, worker.log_tail()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known: in some runs the restarted worker rejoins and recovers, then stops "
-    "consuming some partitions (the faust-streaming consumer stall after a rejoin, issues "
-    "175/523/532); those claims wait in the topic until the next restart",
-)
 def test_a_worker_killed_mid_stream_is_back_at_once_and_loses_nothing(
     kafka, topic_prefix, worker_factory
 ):
@@ -187,19 +191,14 @@ def test_a_worker_killed_mid_stream_is_back_at_once_and_loses_nothing(
     duplicates = check_each_claim_once(records, messages)
     print(
         f"\nSIGKILL restart: ready in {ready_in:.1f}s, first output {first_output:.1f}s after "
-        f"the kill; {len(records)} outputs for {len(messages)} claims ({duplicates} redelivered)"
+        f"the kill; {len(records)} outputs for {len(messages)} claims ({duplicates} redelivered); "
+        f"sought back: {seeks_back(first, second)}"
     )
     # The mechanism, not a performance figure: without static membership the first output
     # comes only after the 60 s session expires.
     assert first_output < 40, second.log_tail()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known: after a rebalance faust sometimes stops consuming some partitions it was "
-    "assigned (faust-streaming consumer stalls, issues 175/523/532); the claims stay in the "
-    "topic, unanswered, until the worker restarts",
-)
 def test_a_worker_joining_and_one_leaving_mid_stream_lose_nothing(
     kafka, topic_prefix, worker_factory
 ):
@@ -227,7 +226,7 @@ def test_a_worker_joining_and_one_leaving_mid_stream_lose_nothing(
     print(
         f"\nrebalance: the second worker held {shared} partitions beside the first, {alone} "
         f"alone; all {len(messages)} claims out {time.perf_counter() - left:.1f}s after the "
-        f"first left, {duplicates} redelivered"
+        f"first left, {duplicates} redelivered; sought back: {seeks_back(first, second)}"
     )
     assert 0 < shared < alone == 36  # submitted, enriched, history changelog: 12 each
     assert second.process is not None and second.process.poll() is None
