@@ -192,6 +192,10 @@ def faust_app(settings: Settings) -> faust.App:
         broker_commit_interval=settings.commit_interval,
         broker_session_timeout=settings.broker_session_timeout,
         producer_linger_ms=settings.producer_linger_ms,
+        producer_max_batch_size=settings.producer_batch_bytes,
+        producer_compression_type=(
+            None if settings.producer_compression == "none" else settings.producer_compression
+        ),
         broker_max_poll_records=settings.max_poll_records,
         producer_acks=-1,
         processing_guarantee="at_least_once",
