@@ -27,9 +27,9 @@ from faust.types import TP
 from prometheus_client import CollectorRegistry
 
 from processor.codesets.model import CodeSetRelease
-from processor.history import MappingHistory
 from processor.scrubber import Scrubber, build_scrubber
 from processor.settings import Settings
+from processor.stream.changelog import ChangelogHistory
 from processor.stream.delivery import (
     DeliveryFailed,
     Outbox,
@@ -96,11 +96,14 @@ def create_app(
     # never those of the scrubber it was given.
     own = copy.copy(scrubber)
     own.stage_timer = metrics.observe_stage
+    outboxes = {agent: outbox_for(app, specs) for agent in ("intake", "edits")}
     handlers = ClaimHandlers(
         scrubber=own,
-        history=MappingHistory(history_table),
+        # The edit hop's batch carries the history it wrote: one changelog record per
+        # patient, sent and waited for with the batch's outputs.
+        history=ChangelogHistory(history_table, outboxes["edits"]),
         metrics=metrics,
-        outboxes={agent: outbox_for(app, specs) for agent in ("intake", "edits")},
+        outboxes=outboxes,
     )
 
     def use_release(release: CodeSetRelease) -> None:

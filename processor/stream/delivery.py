@@ -30,7 +30,10 @@ log = logging.getLogger("processor.worker")
 
 
 Headers = list[tuple[str, bytes]] | None
-Transmit = Callable[[str, bytes | None, bytes, Headers], Awaitable[Awaitable[Any]]]
+# (topic, key, value, headers[, partition]) → awaitable of the delivery; without a partition
+# the producer's partitioner picks it from the key.
+Transmit = Callable[..., Awaitable[Awaitable[Any]]]
+Message = tuple[str, bytes | None, bytes, Headers] | tuple[str, bytes | None, bytes, Headers, int]
 
 
 class DeliveryFailed(RuntimeError):
@@ -44,21 +47,40 @@ class Outbox:
     each request itself first), and raises DeliveryFailed when some still could not be."""
 
     names: dict[Role, str]
-    transmit: Transmit  # (topic, key, value, headers) → awaitable of the delivery
+    transmit: Transmit
     attempts: int = 3
     backoff: float = 1.0
-    pending: list[tuple[Awaitable[Any], tuple[str, bytes | None, bytes, Headers]]] = field(
-        default_factory=list
-    )
+    pending: list[tuple[Awaitable[Any], Message]] = field(default_factory=list)
+    # Called at the start of `delivered`: what sends its records once per batch (the
+    # history's changelog) sends them there, and they are waited for with the rest.
+    before_delivered: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     async def send(
         self, role: Role, *, key: bytes | None, value: bytes, headers: Headers = None
     ) -> None:
-        message = (self.names[role], key, value, headers)
+        await self.send_record(self.names[role], key, value, headers)
+
+    async def send_record(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes,
+        headers: Headers = None,
+        *,
+        partition: int | None = None,
+    ) -> Awaitable[Any]:
+        message: Message = (
+            (topic, key, value, headers)
+            if partition is None
+            else (topic, key, value, headers, partition)
+        )
         delivery = await self.transmit(*message)
         self.pending.append((delivery, message))
+        return delivery
 
     async def delivered(self) -> None:
+        for send_batch_records in self.before_delivered:
+            await send_batch_records()
         pending, self.pending = self.pending, []
         for attempt in range(1, self.attempts + 1):
             if not pending:
@@ -198,6 +220,10 @@ def faust_app(settings: Settings) -> faust.App:
         broker_commit_interval=settings.commit_interval,
         broker_session_timeout=settings.broker_session_timeout,
         producer_linger_ms=settings.producer_linger_ms,
+        producer_max_batch_size=settings.producer_batch_bytes,
+        producer_compression_type=(
+            None if settings.producer_compression == "none" else settings.producer_compression
+        ),
         broker_max_poll_records=settings.max_poll_records,
         producer_acks=-1,
         processing_guarantee="at_least_once",
@@ -240,9 +266,9 @@ def producer_transmit(app: faust.App) -> Transmit:
     """Send straight to the app's producer: the batch waits for its deliveries (Outbox)."""
 
     async def transmit(
-        topic: str, key: bytes | None, value: bytes, headers: Headers
+        topic: str, key: bytes | None, value: bytes, headers: Headers, partition: int | None = None
     ) -> Awaitable[Any]:
-        return await app.producer.send(topic, key, value, None, None, headers)
+        return await app.producer.send(topic, key, value, partition, None, headers)
 
     return transmit
 

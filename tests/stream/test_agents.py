@@ -27,10 +27,14 @@ async def stream():
     app.flow_control.resume()
     sent = []
     headers_sent = []
+    changelog = []  # the history table's records: sent to a partition of their own
 
-    async def transmit(topic, key, value, headers):
-        sent.append((topic, key, value))
-        headers_sent.append(headers)
+    async def transmit(topic, key, value, headers, partition=None):
+        if partition is not None:
+            changelog.append((topic, partition, key, value))
+        else:
+            sent.append((topic, key, value))
+            headers_sent.append(headers)
         await asyncio.sleep(0)  # as the producer does: other tasks run meanwhile
         return _done()
 
@@ -38,6 +42,7 @@ async def stream():
         outbox.transmit = transmit
     built.sent = sent
     built.headers_sent = headers_sent
+    built.changelog = changelog
     yield built
     sample_scrubber().stage_timer = None
 
@@ -173,6 +178,32 @@ async def test_edits_keep_history_per_patient_in_the_table(stream):
     assert "DUP-CLAIM" in [f["edit_id"] for f in orjson.loads(value)["findings"]]
 
 
+async def test_the_history_is_written_to_the_changelog_once_per_patient_and_batch(stream):
+    """The edit hop writes the table's changelog itself, in faust's format (JSON key and
+    value on the input's partition), so that faust's recovery reads it back."""
+    other = claim_dict(claim_id="OTHER-1")
+    other["patient"]["member_id"] = "SYN200000002"
+    table = stream.app.tables["patient-history"]
+    async with stream.edits.test_context() as agent:
+        await _put_enriched(agent, claim_dict(claim_id="A-1"), offset=1, wait=False)
+        await _put_enriched(agent, claim_dict(claim_id="A-2"), offset=2, wait=False)
+        await _put_enriched(agent, other, offset=3, wait=False)
+        await _until_sent(stream, 3)
+        await asyncio.sleep(0.1)
+    records = {
+        orjson.loads(key): (topic, partition, value)
+        for topic, partition, key, value in stream.changelog
+    }
+    assert sorted(records) == ["MCR-J15|SYN100000001", "MCR-J15|SYN200000002"]
+    for patient, (topic, partition, value) in records.items():
+        assert topic == table.changelog_topic_name and partition == 0
+        # what a recovering worker's store would hold: the newest history of the patient
+        assert orjson.loads(value) == stream.handlers.history.get(patient)
+    assert sorted(orjson.loads(records["MCR-J15|SYN100000001"][2])["claims"]) == ["A-1", "A-2"]
+    # the three claims came in one batch: one record per patient, not one per claim
+    assert len(stream.changelog) == 2
+
+
 async def test_a_batch_is_not_handed_back_before_its_outputs_are_stored(stream):
     """The outputs of a batch that the broker will not store stop the worker before faust
     acknowledges the batch (here the stop is recorded instead of exiting)."""
@@ -181,8 +212,8 @@ async def test_a_batch_is_not_handed_back_before_its_outputs_are_stored(stream):
     outbox = stream.outboxes["edits"]
     outbox.backoff = 0.01
 
-    async def transmit(topic, key, value, headers):
-        stream.sent.append((topic, key, value))
+    async def transmit(topic, key, value, headers, partition=None):
+        (stream.sent if partition is None else stream.changelog).append((topic, key, value))
         return _done(OSError("broker gone"))
 
     outbox.transmit = transmit
@@ -195,6 +226,7 @@ async def test_a_batch_is_not_handed_back_before_its_outputs_are_stored(stream):
     [reason] = stopped
     assert isinstance(reason, DeliveryFailed) and "broker gone" in str(reason)
     assert len(stream.sent) == outbox.attempts  # sent, then sent again twice
+    assert len(stream.changelog) == outbox.attempts  # and the history it wrote, with it
 
 
 async def test_outbox_sends_again_what_failed_and_then_succeeds():

@@ -31,3 +31,16 @@ def test_an_explicit_instance_id_or_none(tmp_path):
 def test_heartbeat_must_fit_three_times_in_the_session():
     with pytest.raises(SettingsError, match="CLAIMS_BROKER_HEARTBEAT_INTERVAL must be at most"):
         load_settings(broker_session_timeout=6, broker_heartbeat_interval=3)
+
+
+def test_producer_compression_and_batch_size_reach_the_producer(tmp_path):
+    default = faust_app(load_settings(data_dir=tmp_path)).conf
+    assert (default.producer_compression_type, default.producer_max_batch_size) == (None, 262_144)
+    chosen = faust_app(
+        load_settings(data_dir=tmp_path, producer_compression="zstd", producer_batch_bytes=65536)
+    ).conf
+    assert (chosen.producer_compression_type, chosen.producer_max_batch_size) == ("zstd", 65536)
+    lz4 = faust_app(load_settings(data_dir=tmp_path, producer_compression="lz4")).conf
+    assert lz4.producer_compression_type == "lz4"
+    with pytest.raises(SettingsError, match="CLAIMS_PRODUCER_BATCH_BYTES"):
+        load_settings(producer_batch_bytes=2_000_000)
