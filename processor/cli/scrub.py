@@ -51,14 +51,9 @@ def scrub_file(
         for line_no, line in enumerate(handle if messages is None else messages, start=1):
             raw = line.rstrip(b"\r\n")
             # A file's line stands where a Kafka position would: topic = file, offset = line.
-            outcome, written = scrubber.scrub_to_bytes(
-                raw, source=Source(str(input_path), None, line_no), history=history
+            written = scrub_counted(
+                scrubber, raw, Source(str(input_path), None, line_no), history, routes, findings
             )
-            if isinstance(outcome, DeadLetter):
-                routes["dead_letter"] += 1
-            else:
-                routes[outcome.route] += 1
-                findings.update(f"{f.edit_id} ({f.disposition})" for f in outcome.findings)
             output.write(written)
             output.write(b"\n")
             if bar is not None:
@@ -76,6 +71,25 @@ def scrub_file(
         "seconds": elapsed,
         "claims_per_s": count / elapsed if elapsed > 0 else 0.0,
     }
+
+
+def scrub_counted(
+    scrubber: Scrubber,
+    raw: bytes,
+    source: Source,
+    history: InMemoryHistory,
+    routes: Counter[str],
+    findings: Counter[str],
+) -> bytes:
+    """One line through the core (`Scrubber.scrub_to_bytes`: never raises), counted into the
+    summary's routes and findings; returns the output line's bytes."""
+    outcome, written = scrubber.scrub_to_bytes(raw, source=source, history=history)
+    if isinstance(outcome, DeadLetter):
+        routes["dead_letter"] += 1
+    else:
+        routes[outcome.route] += 1
+        findings.update(f"{f.edit_id} ({f.disposition})" for f in outcome.findings)
+    return written
 
 
 def top_findings(findings: Counter[str], count: int = 10) -> list[tuple[str, int]]:
@@ -125,9 +139,7 @@ def cmd_scrub(settings: Settings, args: argparse.Namespace) -> int:
             return scrub_file(scrubber, input_path, output, progress=progress, messages=messages)
         from processor.cli.scrub_parallel import scrub_file_parallel
 
-        return scrub_file_parallel(
-            scrubber, input_path, output, progress=progress, jobs=args.jobs
-        )
+        return scrub_file_parallel(scrubber, input_path, output, progress=progress, jobs=args.jobs)
 
     if args.output:
         with open(args.output, "wb") as output:

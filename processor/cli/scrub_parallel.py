@@ -28,9 +28,8 @@ from typing import IO, Any
 
 import orjson
 
-from processor.cli.scrub import _count_lines, top_findings
+from processor.cli.scrub import _count_lines, scrub_counted, top_findings
 from processor.history import InMemoryHistory
-from processor.models import DeadLetter
 from processor.scrubber import Scrubber, Source
 
 _REPORT_EVERY = 256
@@ -72,14 +71,9 @@ def _work(
                     order.flush()
             if part != index:
                 continue
-            outcome, written = scrubber.scrub_to_bytes(
-                raw, source=Source(source_name, None, line_no), history=history
+            written = scrub_counted(
+                scrubber, raw, Source(source_name, None, line_no), history, routes, findings
             )
-            if isinstance(outcome, DeadLetter):
-                routes["dead_letter"] += 1
-            else:
-                routes[outcome.route] += 1
-                findings.update(f"{f.edit_id} ({f.disposition})" for f in outcome.findings)
             out.write(written)
             out.write(b"\n")
             count += 1
