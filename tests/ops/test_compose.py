@@ -45,3 +45,18 @@ def test_prometheus_scrapes_the_worker_port_and_loads_the_rules():
     assert "./ops/prometheus/alerts.yml" in mounts
     for mount in mounts + [m.split(":")[0] for m in compose["services"]["grafana"]["volumes"]]:
         assert (REPO / mount).exists(), mount
+
+
+def test_worker_state_survives_the_container():
+    """The history's RocksDB folder is on a named volume the image lets the worker write,
+    under an instance id that does not change when the container is recreated."""
+    compose = _compose()
+    env = compose["services"]["worker"]["environment"]
+    settings = Settings(**{k.removeprefix("CLAIMS_").lower(): v for k, v in env.items()})
+    assert settings.table_store == "rocksdb"
+    assert settings.instance_id() == env["CLAIMS_GROUP_INSTANCE_ID"]
+    mounts = dict(m.split(":")[:2] for m in compose["services"]["worker"]["volumes"])
+    volume = next(name for name, path in mounts.items() if path == str(settings.data_dir))
+    assert volume in compose["volumes"]
+    dockerfile = (REPO / "Dockerfile").read_text()
+    assert f"chown nobody {settings.data_dir}" in dockerfile
