@@ -191,13 +191,8 @@ def _claim_values(claim: EnrichedClaim) -> dict[str, Any] | None:
         if offset is not None and offset.seconds % 60:
             return None  # orjson rounds an offset with seconds where pydantic truncates
     document = dict(values)
-    for name in _CLAIM_MODELS:
-        model = values[name]
-        if model is not None:
-            found = _flat_values(model)
-            if found is None:
-                return None
-            document[name] = found
+    if not _nested_values(document, _CLAIM_MODELS):
+        return None
     lines = []
     for line in values["lines"]:
         found = _line_values(line)
@@ -218,19 +213,27 @@ def _line_values(line: EnrichedLine) -> dict[str, Any] | None:
     document = dict(values)
     document["units"] = str(values["units"])  # decimals as pydantic writes them
     document["charge"] = str(values["charge"])
-    for name in _LINE_MODELS:
-        model = values[name]
-        if model is not None:
-            found = _flat_values(model)
-            if found is None:
-                return None
-            document[name] = found
+    if not _nested_values(document, _LINE_MODELS):
+        return None
     extra = line.__pydantic_extra__
     if extra:  # the line's extras before its enrichment, which is written last
         del document["enrichment"]
         document.update(extra)
     document["enrichment"] = line.enrichment.json_fragment()
     return document
+
+
+def _nested_values(document: dict[str, Any], names: tuple[str, ...]) -> bool:
+    """Replace the nested models named in `document` by their values; False when one of
+    them cannot be written this way."""
+    for name in names:
+        model = document[name]
+        if model is not None:
+            found = _flat_values(model)
+            if found is None:
+                return False
+            document[name] = found
+    return True
 
 
 def _flat_values(model: BaseModel) -> dict[str, Any] | None:
