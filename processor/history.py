@@ -169,7 +169,7 @@ def updated(
     if newest is None:
         return result
     horizon = newest - min(timedelta(days=retention_days), newest - date.min)
-    if all(_within(item, horizon) for item in result.values()):
+    if _all_within(result, horizon):
         return result  # nothing to drop (the usual case)
     kept = {}
     for claim_id, item in result.items():
@@ -181,11 +181,16 @@ def updated(
     return kept
 
 
-def _within(item: ClaimRecord, horizon: date) -> bool:
-    """Whether retention keeps the claim and every line of it as they are."""
-    if item.last_service_date is not None and item.last_service_date < horizon:
-        return False
-    return all(line.service_date >= horizon for line in item.lines)
+def _all_within(claims: dict[str, ClaimRecord], horizon: date) -> bool:
+    """Whether retention keeps every claim and every line of them as they are."""
+    for item in claims.values():
+        last = item.last_service_date
+        if last is not None and last < horizon:
+            return False
+        for line in item.lines:
+            if line.service_date < horizon:
+                return False
+    return True
 
 
 def earlier_claims(
@@ -219,14 +224,16 @@ def record_claim(
     """Store the patient's history with this claim added after the ones it was judged by."""
     lines: list[ServiceLine] = claim.lines
     records = tuple(
-        LineRecord(
-            line.service_date,
-            line.procedure_code,
-            tuple(line.modifiers),
-            str(line.units.normalize()),
-            rendering_npi(line),
-        )
-        for line in lines
+        [
+            LineRecord(
+                line.service_date,
+                line.procedure_code,
+                tuple(line.modifiers),
+                str(line.units.normalize()),
+                rendering_npi(line),
+            )
+            for line in lines
+        ]
     )
     last = max((x.service_date for x in records), default=None)
     record = ClaimRecord(claim.claim_id, claim.frequency_code, where, records, "active", last)

@@ -322,6 +322,8 @@ def non_finite_field(claim: Claim) -> str | None:
     `Infinity` literal, or a number beyond the double range), as a dotted path; None when
     there is none. The typed numbers (charge, units, quantity) are decimals that pydantic
     keeps finite already. Cheap when, as usual, the claim has no extra fields."""
+    if not _has_extras(claim):
+        return None
     for where, model in _models(claim):
         extra = model.__pydantic_extra__
         if extra:
@@ -329,6 +331,27 @@ def non_finite_field(claim: Claim) -> str | None:
             if found is not None:
                 return found
     return None
+
+
+def _has_extras(claim: Claim) -> bool:
+    """Whether any model of the claim has extra fields (the models `_models` walks)."""
+    if (
+        claim.__pydantic_extra__
+        or claim.payer.__pydantic_extra__
+        or claim.billing_provider.__pydantic_extra__
+        or claim.patient.__pydantic_extra__
+        or (claim.rendering_provider is not None and claim.rendering_provider.__pydantic_extra__)
+        or (claim.referring_provider is not None and claim.referring_provider.__pydantic_extra__)
+    ):
+        return True
+    for line in claim.lines:
+        if (
+            line.__pydantic_extra__
+            or (line.rendering_provider is not None and line.rendering_provider.__pydantic_extra__)
+            or (line.drug is not None and line.drug.__pydantic_extra__)
+        ):
+            return True
+    return False
 
 
 def _models(claim: Claim) -> Iterator[tuple[str, BaseModel]]:

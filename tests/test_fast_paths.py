@@ -14,11 +14,13 @@ from processor.codesets import CodeSets, load_codesets
 from processor.devtools.generator import ClaimGenerator
 from processor.enrichment import compute_enrichment, is_dme_supplier
 from processor.history import InMemoryHistory
-from processor.models import DeadLetter, ScrubResult
+from processor.models import Claim, DeadLetter, EnrichedClaim, ScrubResult
+from processor.models.construct import construct
+from processor.models.outputs import claim_document, dumps
 from processor.profiles import load_ruleset
 from processor.routing import EVENT_NAMESPACE, uuid5_text
 from processor.scrubber import Scrubber, Source
-from tests.factories import FIXED_NOW, claim_dict, parse
+from tests.factories import FIXED_NOW, claim_dict, parse, sample_scrubber
 
 DEMO = Path(__file__).parent.parent / "examples" / "demo-claims.jsonl"
 
@@ -93,3 +95,55 @@ def test_uuid5_text_is_uuid5(name):
 @pytest.mark.parametrize("namespace", [uuid.NAMESPACE_DNS, EVENT_NAMESPACE])
 def test_uuid5_text_matches_for_each_namespace(namespace):
     assert uuid5_text(namespace, "claim|x") == str(uuid.uuid5(namespace, "claim|x"))
+
+
+def _pydantic_claim_bytes(claim: EnrichedClaim) -> bytes:
+    """The claim as pydantic's Claim serializer writes it, each line's enrichment appended."""
+    document = Claim.__pydantic_serializer__.to_python(claim, mode="json")
+    for line, out in zip(claim.lines, document["lines"], strict=True):
+        out["enrichment"] = line.enrichment.json_fragment()
+    return dumps(document)
+
+
+def _with_extras() -> list[dict]:
+    """Claims with pass-through fields at every level and values pydantic writes its way."""
+    everywhere = claim_dict(
+        received_at="2024-11-20T14:03:11.250+05:30",
+        note={"x": [1, 2.5, None, True, "é\n"]},
+        payer={"payer_id": "MCR-J15", "plan_type": "medicare", "extra": 1e-7},
+        billing_provider={"npi": "1234567893", "contact": {"phone": "555"}},
+        rendering_provider={"npi": "1234567893", "group": "A"},
+        referring_provider={"npi": "1234567893"},
+        patient={"member_id": "M1", "birth_date": "0999-12-31", "sex": "U", "mrn": 7},
+    )
+    everywhere["lines"][0].update(units="1E+2", charge="-0.000", custom=["a"])
+    everywhere["lines"][1].update(rendering_provider={"npi": "1234567893", "x": -1})
+    everywhere["lines"][2]["drug"].update(quantity="0.0000001", lot="L1")
+    naive = claim_dict(received_at="2024-11-20T14:03:11")
+    no_received = claim_dict(received_at=None)
+    return [everywhere, naive, no_received]
+
+
+def test_claim_document_is_pydantics_byte_for_byte(cms_store):
+    scrubber = Scrubber(load_codesets(), load_ruleset(), clock=lambda: FIXED_NOW)
+    messages = _messages(cms_store[2]) + [orjson.dumps(c) for c in _with_extras()]
+    checked = 0
+    for raw in messages:
+        claim = scrubber.read(raw, key=None, source=Source())
+        if isinstance(claim, DeadLetter):
+            continue
+        enriched = scrubber.enrich(claim)
+        assert dumps(claim_document(enriched)) == _pydantic_claim_bytes(enriched)
+        checked += 1
+    assert checked > 500
+
+
+def test_claim_document_falls_back_for_fields_out_of_order():
+    scrubber = sample_scrubber()
+    enriched = scrubber.enrich(parse(claim_dict()))
+    values = dict(reversed(list(enriched.__dict__.items())))
+    shuffled = construct(type(enriched), values, enriched.model_fields_set)
+    assert dumps(claim_document(shuffled)) == _pydantic_claim_bytes(shuffled)
+    assert orjson.loads(dumps(claim_document(shuffled))) == orjson.loads(
+        dumps(claim_document(enriched))
+    )

@@ -13,10 +13,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from functools import partial
 from typing import Any
 
-from processor.codesets.model import MCE_AGE_RANGES_KEY, CodeSetRelease, MceAgeRange, MceRow
+from processor.codesets.model import (
+    MCE_AGE_GROUPS,
+    MCE_AGE_RANGES_KEY,
+    CodeSetRelease,
+    MceAgeRange,
+    MceCode,
+    MceRow,
+)
 from processor.codesets.store import CodeSets
 
 # The last day CMS's MCE carried sex flags: CMS dropped the sex-conflict edit with FY2025.
@@ -34,6 +40,8 @@ class DiagnosisFacts:
     release_id: str
     row: MceRow
     nearest: str  # why the flags come from the nearest period ("" when the MCE covers `on`)
+    # The MCE age groups among the flags, in the order AGE-CONFLICT checks them.
+    age_groups: tuple[str, ...] = ()
 
     def evidence(self) -> dict[str, Any]:
         found: dict[str, Any] = {
@@ -72,23 +80,63 @@ def diagnosis_facts(codesets: CodeSets, code: str, on: date) -> DiagnosisFacts |
     release = codesets.nearest_release("mce", on)
     if release is None:
         return NO_MCE
-    entry = codesets.memoised(
-        ("mce entry", id(release), code),
-        lambda: release.entries.get(code.replace(".", "").upper()),
-    )
-    if entry is None:
+    codes = _codes_of(release)
+    found = codes.get(code, _UNSEEN)
+    if found is _UNSEEN:
+        if len(codes) >= _MAX_CODES:
+            codes.clear()
+        entry = release.entries.get(code.replace(".", "").upper())
+        found = codes[code] = None if entry is None else _CodeFacts(release, entry)
+    if found is None:
         return None
-    for row in entry.rows:
-        if row.start <= on and (row.end is None or on <= row.end):
-            end = release.info.nominal_end()
-            past = end is not None and on > end
-            return codesets.memoised(
-                ("mce facts", id(release), code, id(row), past),
-                partial(_facts, release, entry.code, row, past),
-            )
-    return codesets.memoised(
-        ("mce facts", code, on), lambda: _facts(release, entry.code, entry.nearest(on), on)
-    )
+    return found.on(on)
+
+
+class _CodeFacts:
+    """One code (as written) in one MCE release: its rows, and the facts of each row worked
+    out the first time a date it covers is asked about (once for a date within the release's
+    period, once for a date past it)."""
+
+    __slots__ = ("end", "entry", "facts", "release")
+
+    def __init__(self, release: CodeSetRelease, entry: MceCode) -> None:
+        self.release = release
+        self.entry = entry
+        self.end = release.info.nominal_end()
+        self.facts: dict[tuple[int, bool], DiagnosisFacts] = {}
+
+    def on(self, on: date) -> DiagnosisFacts:
+        """The facts of the row covering `on`; when none does, those of the nearest row with
+        the date named (built per call: such a date rarely repeats for one code)."""
+        rows = self.entry.rows
+        for index, row in enumerate(rows):
+            if row.start <= on and (row.end is None or on <= row.end):
+                past = self.end is not None and on > self.end
+                found = self.facts.get((index, past))
+                if found is None:
+                    found = self.facts[(index, past)] = _facts(
+                        self.release, self.entry.code, row, past
+                    )
+                return found
+        return _facts(
+            self.release, self.entry.code, rows[0] if len(rows) == 1 else self.entry.nearest(on), on
+        )
+
+
+_UNSEEN: Any = object()
+_MAX_CODES = 200_000  # codes as written, per release (hostile input cannot grow it unbounded)
+_BY_RELEASE: dict[int, tuple[CodeSetRelease, dict[str, _CodeFacts | None]]] = {}
+
+
+def _codes_of(release: CodeSetRelease) -> dict[str, _CodeFacts | None]:
+    """The codes asked about in `release` (the entry keeps the release alive, so its id is
+    not reused while the entry is there)."""
+    found = _BY_RELEASE.get(id(release))
+    if found is None or found[0] is not release:
+        if len(_BY_RELEASE) >= 64:
+            _BY_RELEASE.clear()
+        found = _BY_RELEASE[id(release)] = (release, {})
+    return found[1]
 
 
 def _facts(
@@ -102,7 +150,9 @@ def _facts(
     elif past_end_or_day:
         end = release.info.nominal_end()
         nearest = f"MCE {release.info.release_id} was published to {end}: flags of its last period"
-    return DiagnosisFacts(code, frozenset(row.flags), release.info.release_id, row, nearest)
+    flags = frozenset(row.flags)
+    groups = tuple(group for group in MCE_AGE_GROUPS if group in flags)
+    return DiagnosisFacts(code, flags, release.info.release_id, row, nearest, groups)
 
 
 def age_range(codesets: CodeSets, group: str, on: date) -> MceAgeRange | None:

@@ -221,22 +221,21 @@ def age_on(birth: date, on: date) -> int:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 
-_AGE_GROUPS = ("newborn", "pediatric", "maternity", "adult")
-
-
 @check("AGE-CONFLICT")
 def check_age(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     dos = _first_dos(ctx)
-    age = age_on(ctx.claim.patient.birth_date, dos)
     if not mce_loaded(ctx.codesets):
         yield _not_judged(ctx, MISSING_TABLE, dos)
         return
+    age = None
     for position, code in enumerate(ctx.claim.diagnoses, start=1):
         facts = _facts(ctx, code, dos)
-        if facts is None:
+        if facts is None or not facts.age_groups:
             continue
-        for group in _AGE_GROUPS:
-            limits = age_range(ctx.codesets, group, dos) if group in facts.flags else None
+        if age is None:
+            age = age_on(ctx.claim.patient.birth_date, dos)
+        for group in facts.age_groups:
+            limits = age_range(ctx.codesets, group, dos)
             if limits is None or limits.low <= age <= limits.high:
                 continue
             kind = f"in CMS's {group} age group (ages {limits.low}-{limits.high})"

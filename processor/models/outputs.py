@@ -9,7 +9,15 @@ from typing import Any, Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from processor.models.claim import Claim, ServiceLine
+from processor.models.claim import (
+    BillingProvider,
+    Claim,
+    Drug,
+    Patient,
+    Payer,
+    Provider,
+    ServiceLine,
+)
 
 Disposition = Literal["reject", "deny", "review", "info"]
 Category = Literal[
@@ -144,16 +152,98 @@ class EnrichedClaim(Claim):
 
 
 _CLAIM_SERIALIZER = Claim.__pydantic_serializer__
+_CLAIM_FIELDS = tuple(Claim.model_fields)
+_LINE_FIELDS = tuple(ServiceLine.model_fields)
+_ENRICHED_LINE_FIELDS = (*_LINE_FIELDS, "enrichment")
+_CLAIM_MODELS = ("payer", "billing_provider", "rendering_provider", "referring_provider", "patient")
+_LINE_MODELS = ("rendering_provider", "drug")
+# The models a claim nests, none of which nests another: their fields are plain values.
+_FLAT: dict[type, tuple[str, ...]] = {
+    cls: tuple(cls.model_fields) for cls in (Payer, Provider, BillingProvider, Patient, Drug)
+}
 
 
 def claim_document(claim: EnrichedClaim) -> dict[str, Any]:
     """The enriched claim as a JSON-ready dict, each line's enrichment as its JSON fragment:
-    what `claim.model_dump(mode="json")` gives, without serialising an enrichment twice."""
-    # The Claim serializer writes an EnrichedClaim's claim fields and extras only.
-    document: dict[str, Any] = _CLAIM_SERIALIZER.to_python(claim, mode="json")
-    for line, out in zip(claim.lines, document["lines"], strict=True):
-        out["enrichment"] = line.enrichment.json_fragment()
+    what `claim.model_dump(mode="json")` gives, without serialising an enrichment twice.
+
+    Built from the models' own values (each model's fields in declaration order, then its
+    extra fields, as pydantic writes them; dates, datetimes and decimals are left to
+    `dumps`, which writes them as pydantic does); a claim whose models were not built with
+    their fields in that order is written by pydantic's serializer. The dict shares values
+    with the models: it is for writing, not for changing."""
+    document = _claim_values(claim)
+    if document is None:
+        # The Claim serializer writes an EnrichedClaim's claim fields and extras only.
+        document = _CLAIM_SERIALIZER.to_python(claim, mode="json")
+        for line, out in zip(claim.lines, document["lines"], strict=True):
+            out["enrichment"] = line.enrichment.json_fragment()
     return document
+
+
+def _claim_values(claim: EnrichedClaim) -> dict[str, Any] | None:
+    values = claim.__dict__
+    if tuple(values) != _CLAIM_FIELDS:
+        return None
+    received = values["received_at"]
+    if received is not None:
+        offset = received.utcoffset()
+        if offset is not None and offset.seconds % 60:
+            return None  # orjson rounds an offset with seconds where pydantic truncates
+    document = dict(values)
+    if not _nested_values(document, _CLAIM_MODELS):
+        return None
+    lines = []
+    for line in values["lines"]:
+        found = _line_values(line)
+        if found is None:
+            return None
+        lines.append(found)
+    document["lines"] = lines
+    extra = claim.__pydantic_extra__
+    if extra:
+        document.update(extra)
+    return document
+
+
+def _line_values(line: EnrichedLine) -> dict[str, Any] | None:
+    values = line.__dict__
+    if tuple(values) != _ENRICHED_LINE_FIELDS:
+        return None
+    document = dict(values)
+    document["units"] = str(values["units"])  # decimals as pydantic writes them
+    document["charge"] = str(values["charge"])
+    if not _nested_values(document, _LINE_MODELS):
+        return None
+    extra = line.__pydantic_extra__
+    if extra:  # the line's extras before its enrichment, which is written last
+        del document["enrichment"]
+        document.update(extra)
+    document["enrichment"] = line.enrichment.json_fragment()
+    return document
+
+
+def _nested_values(document: dict[str, Any], names: tuple[str, ...]) -> bool:
+    """Replace the nested models named in `document` by their values; False when one of
+    them cannot be written this way."""
+    for name in names:
+        model = document[name]
+        if model is not None:
+            found = _flat_values(model)
+            if found is None:
+                return False
+            document[name] = found
+    return True
+
+
+def _flat_values(model: BaseModel) -> dict[str, Any] | None:
+    values = model.__dict__
+    if tuple(values) != _FLAT.get(type(model)):
+        return None
+    extra = model.__pydantic_extra__
+    if type(model) is Drug:
+        return {**values, "quantity": str(values["quantity"]), **(extra or {})}
+    return {**values, **extra} if extra else values
 
 
 def _json_default(value: Any) -> Any:
