@@ -202,6 +202,10 @@ def _broker_cpu(pid: int | None) -> float:
     return cpu_seconds(pid) if pid is not None else float("nan")
 
 
+def _broker_jit(pid: int | None) -> float:
+    return jit_cpu_seconds(pid) if pid is not None else float("nan")
+
+
 def _write(messages: list[bytes], folder: Path, name: str) -> Path:
     path = folder / name
     path.write_bytes(b"".join(m + b"\n" for m in messages))
@@ -270,7 +274,7 @@ def _workers_run(
         idle0 = group.cpu_seconds()
         time.sleep(2.0)
         cpu0, broker0 = group.cpu_seconds(), _broker_cpu(kafka.pid)
-        jit0 = jit_cpu_seconds(kafka.pid)
+        jit0 = _broker_jit(kafka.pid)
         idle = (cpu0 - idle0) / 2.0
         e2e = _full_speed(kafka.bootstrap, specs, folder / "full.jsonl")
         cpu, broker = group.cpu_seconds() - cpu0, _broker_cpu(kafka.pid) - broker0
@@ -278,9 +282,7 @@ def _workers_run(
             "workers": count,
             "worker_cpu_us_per_claim": _per_claim(cpu, e2e["routed"]),
             "broker_cpu_us_per_claim": _per_claim(broker, e2e["routed"]),
-            "broker_jit_cpu_us_per_claim": _per_claim(
-                jit_cpu_seconds(kafka.pid) - jit0, e2e["routed"]
-            ),
+            "broker_jit_cpu_us_per_claim": _per_claim(_broker_jit(kafka.pid) - jit0, e2e["routed"]),
             "idle_cpu_cores": round(idle, 3),
         }
         if latency_messages is not None:
