@@ -120,7 +120,7 @@ class Settings(BaseSettings):
     # Each standby reads every changelog record of the partitions it does not own: with two
     # workers about one record per claim more to fetch, decode and write to RocksDB (~130 µs
     # of worker CPU per claim measured, README "Performance"). Kept at faust's 1 by default:
-    # without it one run of the join-and-leave fault test lost a claim (not yet explained).
+    # without it 3 of 8 runs of the join-and-leave fault test lost a claim (not yet explained).
     table_standby_replicas: int = Field(
         1,
         ge=0,
