@@ -7,6 +7,7 @@ e2e          through the local broker: N claims at full speed into claims.submit
              CLAIMS_WORKERS (default: one per core); with those, the same claims again at half
              that rate for latency from the input record's timestamp to the routed output's.
              CPU per claim of the workers and the broker from /proc/PID/stat over the run
+             (the broker's JIT compiler threads also on their own)
 passthrough  a plain aiokafka consume -> produce loop over the same messages and layout,
              no parsing: the Python Kafka client's ceiling here
 faust relay  the worker's two agents, its faust settings and batching, with the scrubbing
@@ -42,6 +43,7 @@ from processor.devtools.local_stack import (
     collect,
     cpu_seconds,
     free_port,
+    jit_cpu_seconds,
     percentile,
     worker_settings,
 )
@@ -200,6 +202,10 @@ def _broker_cpu(pid: int | None) -> float:
     return cpu_seconds(pid) if pid is not None else float("nan")
 
 
+def _broker_jit(pid: int | None) -> float:
+    return jit_cpu_seconds(pid) if pid is not None else float("nan")
+
+
 def _write(messages: list[bytes], folder: Path, name: str) -> Path:
     path = folder / name
     path.write_bytes(b"".join(m + b"\n" for m in messages))
@@ -268,6 +274,7 @@ def _workers_run(
         idle0 = group.cpu_seconds()
         time.sleep(2.0)
         cpu0, broker0 = group.cpu_seconds(), _broker_cpu(kafka.pid)
+        jit0 = _broker_jit(kafka.pid)
         idle = (cpu0 - idle0) / 2.0
         e2e = _full_speed(kafka.bootstrap, specs, folder / "full.jsonl")
         cpu, broker = group.cpu_seconds() - cpu0, _broker_cpu(kafka.pid) - broker0
@@ -275,6 +282,7 @@ def _workers_run(
             "workers": count,
             "worker_cpu_us_per_claim": _per_claim(cpu, e2e["routed"]),
             "broker_cpu_us_per_claim": _per_claim(broker, e2e["routed"]),
+            "broker_jit_cpu_us_per_claim": _per_claim(_broker_jit(kafka.pid) - jit0, e2e["routed"]),
             "idle_cpu_cores": round(idle, 3),
         }
         if latency_messages is not None:
@@ -316,7 +324,11 @@ def bench_kafka(
             "idle_cpu_cores": many["idle_cpu_cores"],
             "rss_mb": many["rss_mb"],
         }
-        out["broker"] = {"cpu_us_per_claim": many["broker_cpu_us_per_claim"]}
+        out["broker"] = {
+            "cpu_us_per_claim": many["broker_cpu_us_per_claim"],
+            "jit_cpu_us_per_claim": many["broker_jit_cpu_us_per_claim"],
+            "one_worker_cpu_us_per_claim": one["broker_cpu_us_per_claim"],
+        }
         # The client's ceiling: the same messages and topic layout, no parsing.
         _, pass_specs = _fresh_topics(settings, kafka.bootstrap, "pass")
         asyncio.run(
@@ -405,7 +417,12 @@ def format_table(result: dict[str, Any]) -> str:
                 f"{result['worker']['cpu_vs_relay_plus_engine']:.2f} x (relay + engine); "
                 f"one worker {result['worker']['one_worker_cpu_us_per_claim']:.0f} us/claim",
             ),
-            ("broker CPU", f"{result['broker']['cpu_us_per_claim']:.0f} us/claim", "e2e run"),
+            (
+                "broker CPU",
+                f"{result['broker']['cpu_us_per_claim']:.0f} us/claim",
+                f"e2e run, of it the JIT compiler {result['broker']['jit_cpu_us_per_claim']:.0f}; "
+                f"one worker {result['broker']['one_worker_cpu_us_per_claim']:.0f}",
+            ),
             (
                 "passthrough (aiokafka)",
                 f"{result['passthrough']['claims_per_s']:,.0f} claims/s",

@@ -198,6 +198,23 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def jit_cpu_seconds(pid: int) -> float:
+    """CPU the JVM's JIT compiler threads ("C1/C2 CompilerThread<n>") of a Java process have
+    used so far: a fresh broker spends much of its first minutes compiling, which a broker
+    that has run for a while does not."""
+    total = 0.0
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            stat = (task / "stat").read_text()
+        except OSError:
+            continue  # the thread ended
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        if "CompilerThre" in name:
+            fields = stat.rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 @dataclass
 class WorkerGroup:
     """N worker processes of one consumer group, as one per core on a machine runs them:

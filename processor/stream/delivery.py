@@ -200,6 +200,7 @@ def faust_app(settings: Settings) -> faust.App:
         broker=[f"kafka://{server}" for server in settings.kafka_bootstrap.split(",")],
         store="rocksdb://" if settings.table_store == "rocksdb" else "memory://",
         datadir=str(datadir),
+        table_standby_replicas=settings.table_standby_replicas,
         consumer_group_instance_id=instance,
         # The broker hands a static member back the assignment of its last incarnation, and
         # faust's assignor checks the URL in it: name the worker by its instance id, not by
