@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import date
+from functools import partial
 from typing import Any
 
 from processor.codes import in_ranges
@@ -19,6 +20,8 @@ from processor.codesets.mce import (
     mce_valid_on,
     period_text,
 )
+from processor.codesets.model import CodeSetRelease, DiagnosisCode
+from processor.codesets.store import CodeSets
 from processor.edits.base import ClaimContext, Hit, check
 
 
@@ -86,28 +89,23 @@ def check_invalid_diagnosis(ctx: ClaimContext, params: Mapping[str, Any]) -> Ite
     dos = _first_dos(ctx)
     # The ICD-10-CM release in force, unless it was published for an earlier year and the
     # MCE (a date-effective list of valid codes) covers the date: the FY2022-FY2024 gap.
-    current = ctx.codesets.release_for("icd10cm", dos) is not None and not ctx.codesets.stale_on(
-        ("icd10cm",), dos
-    )
+    codesets = ctx.codesets
+    icd = codesets.release_for("icd10cm", dos)
+    current = icd is not None and not codesets.stale_on(("icd10cm",), dos)
     for position, code in enumerate(ctx.claim.diagnoses, start=1):
-        mce = None if current else mce_valid_on(ctx.codesets, code, dos)
-        if mce is not None:
-            valid, release_id = mce
-            if valid:
-                continue
-            problem, release = "not a valid billable code on that date", f"CMS MCE {release_id}"
+        if current:
+            assert icd is not None
+            verdict = codesets.memoised(
+                ("dx verdict", id(icd), code), partial(_icd10cm_verdict, icd, code)
+            )
         else:
-            found = ctx.codesets.diagnosis(code, dos)
-            if found.release is None:
+            verdict = _verdict_on(codesets, code, dos)
+            if verdict is _NO_TABLE:
                 yield _not_judged(ctx, "no ICD-10-CM code list or MCE diagnosis table", dos)
                 return
-            if found.value is None:
-                problem = "not a code"
-            elif not found.value.billable:
-                problem = "a header (it has more specific codes below it), not billable"
-            else:
-                continue
-            release = f"ICD-10-CM {found.release.release_id}"
+        if verdict is None:
+            continue
+        problem, release = verdict
         yield Hit(
             None,
             {
@@ -119,6 +117,43 @@ def check_invalid_diagnosis(ctx: ClaimContext, params: Mapping[str, Any]) -> Ite
             },
             {"diagnosis": code, "position": position, "release": release},
         )
+
+
+_NO_TABLE: Any = ("", "")
+
+
+def _verdict_on(codesets: CodeSets, code: str, dos: date) -> tuple[str, str] | None:
+    """(problem, release) of a diagnosis code on a date the ICD-10-CM release in force does
+    not cover (the MCE judges when it covers the date); None when valid; _NO_TABLE when
+    neither table is there."""
+    mce = mce_valid_on(codesets, code, dos)
+    if mce is not None:
+        valid, release_id = mce
+        return (
+            None if valid else ("not a valid billable code on that date", f"CMS MCE {release_id}")
+        )
+    found = codesets.diagnosis(code, dos)
+    if found.release is None:
+        return _NO_TABLE
+    return _problem(found.value, found.release.release_id)
+
+
+def _icd10cm_verdict(release: CodeSetRelease, code: str) -> tuple[str, str] | None:
+    """`_problem` of a diagnosis code in an ICD-10-CM release in force: the same for every
+    date that release is in force (worked out once per release and code)."""
+    return _problem(release.entries.get(code.replace(".", "").upper()), release.info.release_id)
+
+
+def _problem(found: DiagnosisCode | None, release_id: str) -> tuple[str, str] | None:
+    """(problem, release) of a code looked up in an ICD-10-CM release; None when it is a
+    valid billable code there."""
+    if found is None:
+        problem = "not a code"
+    elif not found.billable:
+        problem = "a header (it has more specific codes below it), not billable"
+    else:
+        return None
+    return problem, f"ICD-10-CM {release_id}"
 
 
 def _first_flagged(ctx: ClaimContext, flag: str) -> Iterator[Hit]:
