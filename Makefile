@@ -32,6 +32,7 @@ demo: prereqs-demo setup
 
 test: prereqs setup
 	$(VENV)/bin/ruff check processor tests ops
+	$(VENV)/bin/ruff format --check processor tests ops
 	$(VENV)/bin/mypy
 	$(PY) -m processor.models.schemas --check
 	$(VENV)/bin/pytest -ra

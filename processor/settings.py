@@ -95,6 +95,7 @@ class Settings(BaseSettings):
     def worker_count(self) -> int:
         """CLAIMS_WORKERS, or the number of cores when it is 0."""
         return self.workers or os.cpu_count() or 1
+
     # -- recovery and state
     worker_index: int = Field(
         0,

@@ -170,7 +170,9 @@ def create_app(
             today=datetime.now(UTC).date(),
             retention_days=settings.history_retention_days,
         )
-        logging.getLogger("processor.worker").info("history sweep: %d idle patients removed", removed)
+        logging.getLogger("processor.worker").info(
+            "history sweep: %d idle patients removed", removed
+        )
 
     built = StreamApp(
         app=app,

@@ -138,7 +138,10 @@ class ClaimHandlers:
             await self.dead_letter(patient, message.key, "intake")
             return
         await self.outboxes["intake"].send(
-            "enriched", key=patient.encode("utf-8", "surrogatepass"), value=event.value, headers=origin_headers(message)
+            "enriched",
+            key=patient.encode("utf-8", "surrogatepass"),
+            value=event.value,
+            headers=origin_headers(message),
         )
 
     async def edits(self, event: Any) -> None:

@@ -158,6 +158,8 @@ def test_diagnosis_validity_without_an_icd10cm_release_uses_the_mce():
     assert findings_of(dx_claim(["J45.909"], "2023-05-01"), "DX-INVALID") == []
     [f] = findings_of(dx_claim(["E11"], "2023-05-01"), "DX-INVALID")
     assert "MCE" in f.message
+
+
 # -- each diagnosis edit alone (processor.edits.testing) --------------------------------------
 from processor.edits.testing import claim, line, run_edit  # noqa: E402
 
@@ -166,7 +168,12 @@ ALONE = [
     ("DX-INVALID", "icd10cm.csv: M17.11 billable", claim(line("99214")), 0),
     ("DX-INVALID", "icd10cm.csv: M17.1 is a header", claim(line("99214"), diagnoses=["M17.1"]), 1),
     ("DX-INVALID", "Q99.999 is not in the sample", claim(line("99214"), diagnoses=["Q99.999"]), 1),
-    ("DX-EXTERNAL-FIRST", "mce.csv: W19 first", claim(line("99214"), diagnoses=["W19.XXXA", "M17.11"]), 1),
+    (
+        "DX-EXTERNAL-FIRST",
+        "mce.csv: W19 first",
+        claim(line("99214"), diagnoses=["W19.XXXA", "M17.11"]),
+        1,
+    ),
     ("DX-EXTERNAL-FIRST", "W19 second", claim(line("99214"), diagnoses=["M17.11", "W19.XXXA"]), 0),
     (
         "DX-MANIFESTATION-FIRST",
