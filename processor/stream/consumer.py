@@ -292,6 +292,44 @@ class OrderedConsumer(faust_aiokafka.Consumer):
         self._sought_back.pop(tp, None)
         return True
 
+    # -- committing: never past an offset that was not acknowledged
+
+    def _new_offset(self, tp: TP) -> int | None:
+        """faust's `_new_offset` (the offset to commit: the end of the run of acknowledged
+        offsets), except that for a claim partition an offset just at the committed one
+        that is not acknowledged holds the commit back. faust tests for a head gap with
+        `min(acked) - committed > 1`, so a single missing offset there (committed 166,
+        acknowledged 167, 168, ...) was committed past: seen on the real broker after a
+        takeover, the claim at 166 never answered. When that offset was delivered and is
+        no longer in flight (its event was lost between the consumer and the agent), the
+        partition is fetched again from it."""
+        if self._acked_topic(tp):
+            acked = self._acked[tp]
+            committed = self._committed_offset[tp]
+            if acked and committed is not None:
+                gap = self._gap[tp]
+                first = min(min(acked), gap.begin()) if gap else min(acked)
+                if first > committed:
+                    self._head_missing(tp, committed)
+                    return None
+        return super()._new_offset(tp)
+
+    def _head_missing(self, tp: TP, offset: int) -> None:
+        nxt = self._next_offset.get(tp)
+        if nxt is None or nxt <= offset or tp in self._refetch:
+            return  # not delivered yet: it comes in order
+        if any(m.tp == tp and m.offset == offset for m in self._unacked_messages):
+            return  # in flight: its batch acknowledges it
+        log.warning(
+            "%s[%d]: offset %d was delivered but is neither acknowledged nor in flight",
+            tp.topic,
+            tp.partition,
+            offset,
+        )
+        self._next_offset[tp] = offset
+        self._sought_back.pop(tp, None)
+        self._refetch[tp] = offset
+
     # -- events discarded from the agents' queues
 
     def _watch_flow_control(self) -> None:
