@@ -9,7 +9,7 @@ crash or rebalance sees the same history. Retention is bounded by date of servic
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any, Protocol
@@ -37,14 +37,33 @@ class ClaimRecord:
 
 
 class HistoryStore(Protocol):
-    def get(self, key: str) -> dict[str, Any] | None: ...
-    def put(self, key: str, value: dict[str, Any]) -> None: ...
+    """Where the scrubber keeps each patient's claims (`records`, `put_records`)."""
+
+    def records(self, key: str) -> dict[str, ClaimRecord]: ...
+    def put_records(self, key: str, claims: dict[str, ClaimRecord]) -> None: ...
+
+
+class DocumentHistory:
+    """A store that holds each patient's history as its JSON-able document (`get`, `put`:
+    the worker's table, whose changelog carries the document), decoded and encoded at the
+    edge."""
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        raise NotImplementedError
+
+    def put(self, key: str, value: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def records(self, key: str) -> dict[str, ClaimRecord]:
+        return decode(self.get(key))
+
+    def put_records(self, key: str, claims: dict[str, ClaimRecord]) -> None:
+        self.put(key, encode(claims))
 
 
 class InMemoryHistory:
     """The `scrub` command's store: one file is one stream. It keeps the decoded records
-    (`records`/`put_records`, what the scrubber uses) and encodes only when asked for the
-    document."""
+    and encodes only when asked for the document (`get`)."""
 
     def __init__(self) -> None:
         self._records: dict[str, dict[str, ClaimRecord]] = {}
@@ -62,20 +81,6 @@ class InMemoryHistory:
 
     def put_records(self, key: str, claims: dict[str, ClaimRecord]) -> None:
         self._records[key] = claims
-
-
-class MappingHistory:
-    """A store over any mutable mapping (the worker's faust table)."""
-
-    def __init__(self, table: MutableMapping[str, Any]) -> None:
-        self._table = table
-
-    def get(self, key: str) -> dict[str, Any] | None:
-        value = self._table.get(key)
-        return value if isinstance(value, dict) else None
-
-    def put(self, key: str, value: dict[str, Any]) -> None:
-        self._table[key] = value
 
 
 def decode(document: dict[str, Any] | None) -> dict[str, ClaimRecord]:
@@ -199,12 +204,7 @@ def earlier_claims(
     """The patient's stored claims, and what the edits may see of them: a redelivery of this
     claim (same id, read from the same source position) is left out, so that it is judged as
     its first delivery was and keeps its findings and event_id."""
-    if store is None:
-        prior = {}
-    elif isinstance(store, InMemoryHistory):
-        prior = store.records(claim.patient_key)
-    else:
-        prior = decode(store.get(claim.patient_key))
+    prior = store.records(claim.patient_key) if store is not None else {}
     visible = {
         cid: rec
         for cid, rec in prior.items()
@@ -237,11 +237,9 @@ def record_claim(
     )
     last = max((x.service_date for x in records), default=None)
     record = ClaimRecord(claim.claim_id, claim.frequency_code, where, records, "active", last)
-    after = updated(prior, record, claim.original_claim_id, retention_days)
-    if isinstance(store, InMemoryHistory):
-        store.put_records(claim.patient_key, after)
-    else:
-        store.put(claim.patient_key, encode(after))
+    store.put_records(
+        claim.patient_key, updated(prior, record, claim.original_claim_id, retention_days)
+    )
 
 
 def idle(document: dict[str, Any] | None, today: date, retention_days: int) -> bool:

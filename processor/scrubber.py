@@ -51,6 +51,7 @@ from processor.enrichment import enrich_claim, service_dates
 from processor.formats import FhirError, read_claim_bytes
 from processor.history import HistoryStore, earlier_claims, record_claim
 from processor.models import Claim, DeadLetter, EnrichedClaim, ScrubResult, SourcePosition
+from processor.models.claim import CLAIM_NESTED, LINE_NESTED
 from processor.models.construct import construct
 from processor.models.outputs import ErrorKind
 from processor.profiles import Ruleset, load_ruleset
@@ -335,38 +336,34 @@ def non_finite_field(claim: Claim) -> str | None:
 
 def _has_extras(claim: Claim) -> bool:
     """Whether any model of the claim has extra fields (the models `_models` walks)."""
-    if (
-        claim.__pydantic_extra__
-        or claim.payer.__pydantic_extra__
-        or claim.billing_provider.__pydantic_extra__
-        or claim.patient.__pydantic_extra__
-        or (claim.rendering_provider is not None and claim.rendering_provider.__pydantic_extra__)
-        or (claim.referring_provider is not None and claim.referring_provider.__pydantic_extra__)
-    ):
+    if claim.__pydantic_extra__:
         return True
-    for line in claim.lines:
-        if (
-            line.__pydantic_extra__
-            or (line.rendering_provider is not None and line.rendering_provider.__pydantic_extra__)
-            or (line.drug is not None and line.drug.__pydantic_extra__)
-        ):
+    for name in CLAIM_NESTED:
+        model = getattr(claim, name)
+        if model is not None and model.__pydantic_extra__:
             return True
+    for line in claim.lines:
+        if line.__pydantic_extra__:
+            return True
+        for name in LINE_NESTED:
+            model = getattr(line, name)
+            if model is not None and model.__pydantic_extra__:
+                return True
     return False
 
 
 def _models(claim: Claim) -> Iterator[tuple[str, BaseModel]]:
     yield "claim", claim
-    for name in ("payer", "billing_provider", "rendering_provider", "referring_provider"):
+    for name in CLAIM_NESTED:
         model = getattr(claim, name)
         if model is not None:
             yield name, model
-    yield "patient", claim.patient
     for i, line in enumerate(claim.lines):
         yield f"lines.{i}", line
-        if line.rendering_provider is not None:
-            yield f"lines.{i}.rendering_provider", line.rendering_provider
-        if line.drug is not None:
-            yield f"lines.{i}.drug", line.drug
+        for name in LINE_NESTED:
+            model = getattr(line, name)
+            if model is not None:
+                yield f"lines.{i}.{name}", model
 
 
 def _non_finite_in(value: object, where: str) -> str | None:

@@ -191,11 +191,9 @@ class WorkerProcess:
 def cpu_seconds(pid: int) -> float:
     """User + system CPU a process has used so far, from /proc/PID/stat."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        return _stat_cpu(Path(f"/proc/{pid}/stat").read_text())
     except OSError:
         return float("nan")
-    fields = stat.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def jit_cpu_seconds(pid: int) -> float:
@@ -208,11 +206,15 @@ def jit_cpu_seconds(pid: int) -> float:
             stat = (task / "stat").read_text()
         except OSError:
             continue  # the thread ended
-        name = stat[stat.index("(") + 1 : stat.rindex(")")]
-        if "CompilerThre" in name:
-            fields = stat.rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        if "CompilerThre" in stat[stat.index("(") + 1 : stat.rindex(")")]:
+            total += _stat_cpu(stat)
     return total
+
+
+def _stat_cpu(stat: str) -> float:
+    """User + system CPU seconds from a /proc stat line."""
+    fields = stat.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass

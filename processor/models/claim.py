@@ -105,3 +105,9 @@ class Claim(_Open):
     def patient_key(self) -> str:
         """The history key of topics.md: payer_id + member_id. Never logged."""
         return f"{self.payer.payer_id}|{self.patient.member_id}"
+
+
+# The models a claim and a service line nest (attribute names, in declaration order); none
+# of them nests another.
+CLAIM_NESTED = ("payer", "billing_provider", "rendering_provider", "referring_provider", "patient")
+LINE_NESTED = ("rendering_provider", "drug")

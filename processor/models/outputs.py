@@ -10,6 +10,8 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from processor.models.claim import (
+    CLAIM_NESTED,
+    LINE_NESTED,
     BillingProvider,
     Claim,
     Drug,
@@ -155,8 +157,6 @@ _CLAIM_SERIALIZER = Claim.__pydantic_serializer__
 _CLAIM_FIELDS = tuple(Claim.model_fields)
 _LINE_FIELDS = tuple(ServiceLine.model_fields)
 _ENRICHED_LINE_FIELDS = (*_LINE_FIELDS, "enrichment")
-_CLAIM_MODELS = ("payer", "billing_provider", "rendering_provider", "referring_provider", "patient")
-_LINE_MODELS = ("rendering_provider", "drug")
 # The models a claim nests, none of which nests another: their fields are plain values.
 _FLAT: dict[type, tuple[str, ...]] = {
     cls: tuple(cls.model_fields) for cls in (Payer, Provider, BillingProvider, Patient, Drug)
@@ -191,7 +191,7 @@ def _claim_values(claim: EnrichedClaim) -> dict[str, Any] | None:
         if offset is not None and offset.seconds % 60:
             return None  # orjson rounds an offset with seconds where pydantic truncates
     document = dict(values)
-    if not _nested_values(document, _CLAIM_MODELS):
+    if not _nested_values(document, CLAIM_NESTED):
         return None
     lines = []
     for line in values["lines"]:
@@ -213,7 +213,7 @@ def _line_values(line: EnrichedLine) -> dict[str, Any] | None:
     document = dict(values)
     document["units"] = str(values["units"])  # decimals as pydantic writes them
     document["charge"] = str(values["charge"])
-    if not _nested_values(document, _LINE_MODELS):
+    if not _nested_values(document, LINE_NESTED):
         return None
     extra = line.__pydantic_extra__
     if extra:  # the line's extras before its enrichment, which is written last

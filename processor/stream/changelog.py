@@ -21,10 +21,11 @@ import orjson
 from faust.streams import current_event
 from faust.types import TP
 
+from processor.history import DocumentHistory
 from processor.stream.delivery import Outbox
 
 
-class ChangelogHistory:
+class ChangelogHistory(DocumentHistory):
     """A `HistoryStore` over a faust table (`table.data`, its local store), with the
     changelog written per batch through an `Outbox`."""
 
