@@ -323,47 +323,30 @@ def non_finite_field(claim: Claim) -> str | None:
     `Infinity` literal, or a number beyond the double range), as a dotted path; None when
     there is none. The typed numbers (charge, units, quantity) are decimals that pydantic
     keeps finite already. Cheap when, as usual, the claim has no extra fields."""
-    if not _has_extras(claim):
-        return None
-    for where, model in _models(claim):
+    for line, name, model in _models(claim):
         extra = model.__pydantic_extra__
         if extra:
-            found = _non_finite_in(extra, where)
+            where = name if line is None else f"lines.{line}" + (f".{name}" if name else "")
+            found = _non_finite_in(extra, where or "claim")
             if found is not None:
                 return found
     return None
 
 
-def _has_extras(claim: Claim) -> bool:
-    """Whether any model of the claim has extra fields (the models `_models` walks)."""
-    if claim.__pydantic_extra__:
-        return True
-    for name in CLAIM_NESTED:
-        model = getattr(claim, name)
-        if model is not None and model.__pydantic_extra__:
-            return True
-    for line in claim.lines:
-        if line.__pydantic_extra__:
-            return True
-        for name in LINE_NESTED:
-            model = getattr(line, name)
-            if model is not None and model.__pydantic_extra__:
-                return True
-    return False
-
-
-def _models(claim: Claim) -> Iterator[tuple[str, BaseModel]]:
-    yield "claim", claim
+def _models(claim: Claim) -> Iterator[tuple[int | None, str, BaseModel]]:
+    """Each model of the claim as (line index or None, attribute name or "" for the claim
+    or line itself, model): the path is built only where it is needed."""
+    yield None, "", claim
     for name in CLAIM_NESTED:
         model = getattr(claim, name)
         if model is not None:
-            yield name, model
+            yield None, name, model
     for i, line in enumerate(claim.lines):
-        yield f"lines.{i}", line
+        yield i, "", line
         for name in LINE_NESTED:
             model = getattr(line, name)
             if model is not None:
-                yield f"lines.{i}.{name}", model
+                yield i, name, model
 
 
 def _non_finite_in(value: object, where: str) -> str | None:

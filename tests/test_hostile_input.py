@@ -96,6 +96,32 @@ def test_a_number_that_is_not_finite_is_dead_lettered_naming_the_field(literal):
     check_answer(raw, outcome, written)
 
 
+@pytest.mark.parametrize(
+    ("place", "path"),
+    [
+        (lambda c: c.update(note="__X__"), "claim.note"),
+        (lambda c: c["payer"].update(x={"y": ["__X__"]}), "payer.x.y.0"),
+        (lambda c: c["lines"][0].update(x="__X__"), "lines.0.x"),
+        (
+            lambda c: c["lines"][0].update(
+                drug={"ndc": "00002-1433-80", "quantity": "1", "unit": "UN", "z": "__X__"}
+            ),
+            "lines.0.drug.z",
+        ),
+        (
+            lambda c: c["lines"][0].update(rendering_provider={"npi": "1234567893", "q": "__X__"}),
+            "lines.0.rendering_provider.q",
+        ),
+    ],
+)
+def test_a_number_that_is_not_finite_is_named_by_its_path_at_every_level(place, path):
+    claim = claim_dict()
+    place(claim)
+    raw = json.dumps(claim).encode().replace(b'"__X__"', b"1e999")
+    outcome = sample_scrubber().scrub(raw)
+    assert isinstance(outcome, DeadLetter) and outcome.error.startswith(f"{path}:")
+
+
 def test_a_huge_charge_is_routed_with_its_amount_written_as_text():
     claim = claim_dict()
     claim["lines"][0]["charge"] = 1e308
