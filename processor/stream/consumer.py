@@ -56,6 +56,13 @@ backwards within an assignment (what is below them was delivered or committed in
 
 The result: every offset of a claim partition is delivered before a later one is, so
 faust's contiguous-acknowledgement commit can never pass an undelivered claim.
+
+The records of one fetch are delivered in one task that faust's flow control can stop
+(`_deliver_batch`), where faust starts a task for every message and waits on it, on its
+flow control and on two service events (four tasks and a wait per claim, about a quarter
+of the bench relay's CPU). A partition sought back mid-batch gets nothing more from that
+batch; a batch stopped by a rebalance seeks each partition with records left back to its
+next offset, as a stopped delivery did.
 """
 
 from __future__ import annotations
