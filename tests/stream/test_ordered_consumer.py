@@ -25,13 +25,22 @@ tp1 = TP(CLAIMS, 1)
 
 
 class Fetcher:
-    """aiokafka's consumer as the consumer thread holds it: seeks are recorded."""
+    """aiokafka's consumer as the consumer thread holds it: seeks are recorded, and move
+    the fetch position kept where aiokafka keeps it."""
 
     def __init__(self) -> None:
         self.seeks: list[tuple[TP, int]] = []
+        self.positions: dict[TP, int] = {}
+        state = SimpleNamespace(state_value=self._state)
+        self._subscription = SimpleNamespace(subscription=SimpleNamespace(assignment=state))
+
+    def _state(self, tp: TP) -> Any:
+        position = self.positions.get(tp)
+        return SimpleNamespace(position=position, has_valid_position=position is not None)
 
     def seek(self, tp: TP, offset: int) -> None:
         self.seeks.append((tp, offset))
+        self.positions[tp] = offset
 
 
 def record(tp: TP, offset: int) -> Any:
@@ -156,6 +165,34 @@ async def test_a_batch_left_when_the_flow_stops_is_fetched_again(consumer) -> No
     handed = [(tp, m.offset) async for tp, m in c.getmany(timeout=1)]
     assert handed == []
     assert fetcher.seeks == [(tp0, 7)]
+
+
+CHANGELOG = "history-changelog"
+cl0 = TP(CHANGELOG, 0)
+cl1 = TP(CHANGELOG, 1)
+
+
+async def test_changelog_records_not_handed_out_are_fetched_again_unless_sought_since(
+    consumer,
+) -> None:
+    """A takeover's changelog partitions were fetched from 0 while the flow was stopped (a
+    rebalance): faust dropped the records with aiokafka's position past them, and the table
+    recovery waiting for them never got them. cl0 is fetched again from 0; cl1 was sought
+    meanwhile (the recovery's own seek), and that seek stands."""
+    c, fetcher, _delivered = consumer
+    records = {cl0: [record(cl0, 0), record(cl0, 1)], cl1: [record(cl1, 0), record(cl1, 1)]}
+    fetcher.positions = {cl0: 2, cl1: 0}  # aiokafka moved past both; cl1 sought back to 0 since
+    c.assignment = lambda: {tp0, tp1, cl0, cl1}  # type: ignore[method-assign]
+
+    async def wait_next_records(timeout: float) -> Any:
+        return records, {cl0, cl1}
+
+    c._wait_next_records = wait_next_records  # type: ignore[method-assign]
+    c.flow_active = False
+    handed = [(tp, m.offset) async for tp, m in c.getmany(timeout=1)]
+    assert handed == []
+    assert fetcher.seeks == [(cl0, 0)]
+    assert fetcher.positions == {cl0: 0, cl1: 0}
 
 
 async def test_a_delivery_stopped_by_a_rebalance_is_fetched_again(consumer) -> None:
