@@ -119,12 +119,12 @@ class Settings(BaseSettings):
         "at start, every patient's history held in the process)",
     )
     # Each standby reads every changelog record of the partitions it does not own: with two
-    # workers about one record per claim more to fetch, decode and write to RocksDB (~130 µs
-    # of worker CPU per claim measured, README "Performance"). Kept at faust's 1 by default:
-    # without it 3 of 8 runs of the join-and-leave fault test lost a claim before the commit
-    # fix in processor.stream.consumer (16 of 16 passed after it); more runs before changing.
+    # workers about one record per claim more to fetch, decode and write to RocksDB (86 µs of
+    # worker CPU and 65 µs of broker CPU per claim measured, README "Performance"). Off by
+    # default: a worker restarted with its instance id keeps its partitions and local state
+    # either way; only a takeover of a worker gone for good replays the changelog first.
     table_standby_replicas: int = Field(
-        1,
+        0,
         ge=0,
         le=8,
         description="standby copies of each history partition kept by other workers (read "

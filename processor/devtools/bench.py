@@ -42,7 +42,6 @@ from processor.devtools.local_stack import (
     WorkerGroup,
     collect,
     cpu_seconds,
-    free_port,
     jit_cpu_seconds,
     percentile,
     worker_settings,
@@ -299,7 +298,7 @@ def bench_kafka(
     settings: Settings, messages: list[bytes], latency_messages: list[bytes]
 ) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix="claims-bench-"))
-    kafka = LocalKafka(port=free_port(), run_dir=folder / "kafka")
+    kafka = LocalKafka.on_free_ports(folder / "kafka")
     kafka.start()
     _write(messages, folder, "full.jsonl")
     workers = settings.worker_count()

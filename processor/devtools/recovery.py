@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.bootstrap:
         bootstrap = args.bootstrap
     else:
-        broker = LocalKafka(port=free_port(), run_dir=folder / "kafka")
+        broker = LocalKafka.on_free_ports(folder / "kafka")
         broker.start()
         bootstrap = broker.bootstrap
     try:

@@ -10,6 +10,13 @@ outbox's `delivered` first sends the newest value of each patient written in the
 changelog partition of the input partition the claim came from) and waits for them with
 the batch's outputs. So a batch is acknowledged only once the history it wrote is stored,
 and faust's table recovery (a restart, a rebalance) reads these records as its own.
+
+A RocksDB store holds a changelog record's bytes as they are (faust's recovery writes them
+so): the document is encoded once per claim (orjson, as faust's JSON codec does) and the
+same bytes go to the store and to the changelog, and a read decodes the stored bytes,
+without faust's codec registry on either way. The offset each store holds of its changelog
+partition (faust replays only the changelog past it after a restart) is written once per
+partition for the records stored together.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import asyncio
 from typing import Any
 
 import orjson
+from faust.stores.base import SerializedStore
 from faust.streams import current_event
 from faust.types import TP
 
@@ -32,20 +40,37 @@ class ChangelogHistory(DocumentHistory):
     def __init__(self, table: Any, outbox: Outbox) -> None:
         self._table = table
         self._outbox = outbox
-        # key → (changelog partition, value) written in this batch, not yet sent
-        self._written: dict[str, tuple[int, dict[str, Any]]] = {}
+        # key → (changelog partition, key bytes, value bytes) written in this batch
+        self._written: dict[str, tuple[int, bytes, bytes]] = {}
+        # changelog partition → newest offset stored by the broker, not yet noted in the store
+        self._stored: dict[TP, int] = {}
         outbox.before_delivered.append(self.flush)
 
+    def _bytes_store(self) -> SerializedStore | None:
+        store = self._table.data  # set once the table started
+        return store if isinstance(store, SerializedStore) else None
+
     def get(self, key: str) -> dict[str, Any] | None:
-        value = self._table.data.get(key)
+        store = self._bytes_store()
+        if store is None:
+            value = self._table.data.get(key)
+        else:
+            data = store._get(orjson.dumps(key))
+            value = orjson.loads(data) if data is not None else None
         return value if isinstance(value, dict) else None
 
     def put(self, key: str, value: dict[str, Any]) -> None:
         event = current_event()
         if event is None:
             raise RuntimeError("history written outside a claim's event")
-        self._table.data[key] = value  # the local store reads the partition from the event
-        self._written[key] = (event.message.partition, value)
+        key_bytes, value_bytes = orjson.dumps(key), orjson.dumps(value)
+        store = self._bytes_store()
+        # the local store reads the partition from the event
+        if store is None:
+            self._table.data[key] = value
+        else:
+            store._set(key_bytes, value_bytes)
+        self._written[key] = (event.message.partition, key_bytes, value_bytes)
 
     async def flush(self) -> None:
         """Send the batch's history records (the newest value per patient)."""
@@ -53,17 +78,27 @@ class ChangelogHistory(DocumentHistory):
             return
         written, self._written = self._written, {}
         topic = self._table.changelog_topic_name
-        for key, (partition, value) in written.items():
+        for partition, key_bytes, value_bytes in written.values():
             delivery = await self._outbox.send_record(
-                topic, orjson.dumps(key), orjson.dumps(value), partition=partition
+                topic, key_bytes, value_bytes, partition=partition
             )
             asyncio.ensure_future(delivery).add_done_callback(self._persisted)
 
     def _persisted(self, delivery: Any) -> None:
-        # As faust does for its own changelog writes: a RocksDB store keeps the offset it
-        # holds, so that a restart replays only the changelog past it.
         if delivery.cancelled() or delivery.exception() is not None:
             return
         meta = delivery.result()
         if meta is not None and hasattr(meta, "offset"):
-            self._table.data.set_persisted_offset(TP(meta.topic, meta.partition), meta.offset)
+            tp = TP(meta.topic, meta.partition)
+            if not self._stored:  # the first of a response's records: noted once, after all
+                asyncio.get_running_loop().call_soon(self._note_stored)
+            self._stored[tp] = max(meta.offset, self._stored.get(tp, -1))
+
+    def _note_stored(self) -> None:
+        # As faust does for its own changelog writes: a RocksDB store keeps the offset it
+        # holds, so that a restart replays only the changelog past it. Once per partition
+        # for the records whose deliveries completed together.
+        if self._stored:
+            stored, self._stored = self._stored, {}
+            for tp, offset in stored.items():
+                self._table.data.set_persisted_offset(tp, offset)

@@ -20,7 +20,7 @@ def kafka(tmp_path_factory) -> Iterator[str]:
     if external:
         yield external
         return
-    broker = LocalKafka(port=free_port(), run_dir=tmp_path_factory.mktemp("kafka"))
+    broker = LocalKafka.on_free_ports(tmp_path_factory.mktemp("kafka"))
     broker.start()
     print(f"\nlocal Kafka ready in {broker.started_in:.1f}s on {broker.bootstrap}")
     try:

@@ -20,7 +20,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from processor.devtools.hostile import hostile_messages
-from processor.devtools.local_stack import LocalKafka, Output, collect, free_port
+from processor.devtools.local_stack import LocalKafka, Output, collect
 from processor.devtools.samples import demo_claims
 from processor.history import InMemoryHistory
 from processor.models import DeadLetter
@@ -238,7 +238,7 @@ def test_the_worker_recovers_by_itself_from_a_broker_restart(
     """The broker is restarted on its data mid-stream (claims still waiting, more sent once
     it is back); the worker reconnects by itself and every claim comes out once or as an
     identical redelivery."""
-    broker = LocalKafka(port=free_port(), run_dir=tmp_path / "kafka")
+    broker = LocalKafka.on_free_ports(tmp_path / "kafka")
     broker.start()
     try:
         specs = _specs(broker.bootstrap, topic_prefix)

@@ -25,13 +25,22 @@ tp1 = TP(CLAIMS, 1)
 
 
 class Fetcher:
-    """aiokafka's consumer as the consumer thread holds it: seeks are recorded."""
+    """aiokafka's consumer as the consumer thread holds it: seeks are recorded, and move
+    the fetch position kept where aiokafka keeps it."""
 
     def __init__(self) -> None:
         self.seeks: list[tuple[TP, int]] = []
+        self.positions: dict[TP, int] = {}
+        state = SimpleNamespace(state_value=self._state)
+        self._subscription = SimpleNamespace(subscription=SimpleNamespace(assignment=state))
+
+    def _state(self, tp: TP) -> Any:
+        position = self.positions.get(tp)
+        return SimpleNamespace(position=position, has_valid_position=position is not None)
 
     def seek(self, tp: TP, offset: int) -> None:
         self.seeks.append((tp, offset))
+        self.positions[tp] = offset
 
 
 def record(tp: TP, offset: int) -> Any:
@@ -76,10 +85,13 @@ async def consumer(tmp_path: Path) -> Iterator[tuple[OrderedConsumer, Fetcher, l
     yield consumer, fetcher, delivered
 
 
+def message(tp: TP, offset: int) -> Any:
+    return SimpleNamespace(offset=offset, tp=tp, topic=tp.topic)
+
+
 async def deliver(consumer: OrderedConsumer, tp: TP, *offsets: int) -> None:
-    for offset in offsets:
-        message = SimpleNamespace(offset=offset, tp=tp, topic=tp.topic)
-        await consumer._deliver_in_order(tp, message, consumer.callback)
+    """The records of one fetch, delivered as the consumer delivers a batch."""
+    await consumer._deliver_batch([(tp, message(tp, o)) for o in offsets], consumer.callback)
 
 
 async def test_a_record_after_a_hole_is_fetched_again_not_taken_for_a_gap(consumer) -> None:
@@ -155,20 +167,70 @@ async def test_a_batch_left_when_the_flow_stops_is_fetched_again(consumer) -> No
     assert fetcher.seeks == [(tp0, 7)]
 
 
-async def test_a_delivery_stopped_by_a_rebalance_is_fetched_again(consumer) -> None:
-    c, fetcher, _delivered = consumer
+CHANGELOG = "history-changelog"
+cl0 = TP(CHANGELOG, 0)
+cl1 = TP(CHANGELOG, 1)
 
-    async def blocked(message: Any) -> None:
-        await asyncio.sleep(3600)
+
+async def test_changelog_records_not_handed_out_are_fetched_again_unless_sought_since(
+    consumer,
+) -> None:
+    """A takeover's changelog partitions were fetched from 0 while the flow was stopped (a
+    rebalance): faust dropped the records with aiokafka's position past them, and the table
+    recovery waiting for them never got them. cl0 is fetched again from 0; cl1 was sought
+    meanwhile (the recovery's own seek), and that seek stands."""
+    c, fetcher, _delivered = consumer
+    records = {cl0: [record(cl0, 0), record(cl0, 1)], cl1: [record(cl1, 0), record(cl1, 1)]}
+    fetcher.positions = {cl0: 2, cl1: 0}  # aiokafka moved past both; cl1 sought back to 0 since
+    c.assignment = lambda: {tp0, tp1, cl0, cl1}  # type: ignore[method-assign]
+
+    async def wait_next_records(timeout: float) -> Any:
+        return records, {cl0, cl1}
+
+    c._wait_next_records = wait_next_records  # type: ignore[method-assign]
+    c.flow_active = False
+    handed = [(tp, m.offset) async for tp, m in c.getmany(timeout=1)]
+    assert handed == []
+    assert fetcher.seeks == [(cl0, 0)]
+    assert fetcher.positions == {cl0: 0, cl1: 0}
+
+
+async def test_a_delivery_stopped_by_a_rebalance_is_fetched_again(consumer) -> None:
+    """The flow is suspended (a rebalance) while a batch is being delivered: what was
+    delivered stays delivered, and each partition with records left is sought back to the
+    first of them."""
+    c, fetcher, delivered = consumer
+
+    async def blocked_at_71(message: Any) -> None:
+        if message.offset == 71:
+            await asyncio.sleep(3600)  # a full stream queue
+        delivered.append(message.offset)
 
     c._next_offset[tp0] = 70
-    message = SimpleNamespace(offset=70, tp=tp0, topic=CLAIMS)
-    task = asyncio.ensure_future(c._deliver_in_order(tp0, message, blocked))
+    c._next_offset[tp1] = 5
+    batch = [(tp0, message(tp0, 70)), (tp1, message(tp1, 5)), (tp0, message(tp0, 71))]
+    batch += [(tp1, message(tp1, 6)), (tp0, message(tp0, 72))]
+    task = asyncio.ensure_future(c._deliver_batch(batch, blocked_at_71))
     await asyncio.sleep(0.01)
+    assert delivered == [70, 5]
     c.suspend_flow.set()  # stop_flow(): the delivery is cancelled
-    assert await task is False
-    assert c._next_offset[tp0] == 70
-    assert fetcher.seeks == [(tp0, 70)]
+    await task
+    assert delivered == [70, 5]
+    assert c._next_offset == {tp0: 71, tp1: 6}
+    assert sorted(fetcher.seeks) == [(tp0, 71), (tp1, 6)]
+
+
+async def test_a_partition_sought_back_mid_batch_gets_nothing_more_from_it(consumer) -> None:
+    """Offset 12 of tp0 is missing from the fetch: tp0 is sought back to it and its later
+    records in the batch are skipped (they come again), while tp1's are delivered."""
+    c, fetcher, delivered = consumer
+    c._next_offset[tp0] = 10
+    batch = [(tp0, message(tp0, 10)), (tp0, message(tp0, 11)), (tp0, message(tp0, 13))]
+    batch += [(tp1, message(tp1, 3)), (tp0, message(tp0, 14)), (tp1, message(tp1, 4))]
+    await c._deliver_batch(batch, c.callback)
+    assert delivered == [10, 11, 3, 4]
+    assert fetcher.seeks == [(tp0, 12)]
+    assert c._next_offset == {tp0: 12, tp1: 5}
 
 
 async def test_a_seek_to_committed_offsets_never_moves_offsets_backwards(consumer) -> None:

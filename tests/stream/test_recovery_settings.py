@@ -47,8 +47,8 @@ def test_producer_compression_and_batch_size_reach_the_producer(tmp_path):
 
 
 def test_standby_replicas_of_the_history_reach_faust(tmp_path):
-    assert faust_app(load_settings(data_dir=tmp_path)).conf.table_standby_replicas == 1
-    chosen = faust_app(load_settings(data_dir=tmp_path, table_standby_replicas=0)).conf
-    assert chosen.table_standby_replicas == 0
+    assert faust_app(load_settings(data_dir=tmp_path)).conf.table_standby_replicas == 0
+    chosen = faust_app(load_settings(data_dir=tmp_path, table_standby_replicas=1)).conf
+    assert chosen.table_standby_replicas == 1
     with pytest.raises(SettingsError, match="CLAIMS_TABLE_STANDBY_REPLICAS"):
         load_settings(table_standby_replicas=-1)
