@@ -98,13 +98,7 @@ class LocalKafka:
         started = time.perf_counter()
         attempts = 3 if self.choose_ports else 1
         for attempt in range(1, attempts + 1):
-            done = subprocess.run(
-                [str(KAFKA_SCRIPT), "start"],
-                env=self._env(),
-                capture_output=True,
-                text=True,
-                check=False,
-            )
+            done = self._script("start")
             if done.returncode == 0:
                 break
             if attempt == attempts or "Address already in use" not in self._log_and(done.stderr):
@@ -119,10 +113,17 @@ class LocalKafka:
         except OSError:
             return stderr
 
-    def stop(self) -> None:
-        subprocess.run(
-            [str(KAFKA_SCRIPT), "stop"], env=self._env(), capture_output=True, check=False
+    def _script(self, command: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(KAFKA_SCRIPT), command],
+            env=self._env(),
+            capture_output=True,
+            text=True,
+            check=False,
         )
+
+    def stop(self) -> None:
+        self._script("stop")
 
     @property
     def pid(self) -> int | None:
@@ -134,13 +135,7 @@ class LocalKafka:
     def restart(self) -> float:
         """Stop the broker and start it again on the same data; returns the seconds taken."""
         started = time.perf_counter()
-        done = subprocess.run(
-            [str(KAFKA_SCRIPT), "restart"],
-            env=self._env(),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        done = self._script("restart")
         if done.returncode != 0:
             raise RuntimeError(f"local Kafka did not restart:\n{done.stderr[-3000:]}")
         return time.perf_counter() - started
