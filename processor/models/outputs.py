@@ -131,7 +131,7 @@ class LineEnrichment(BaseModel):
     releases: dict[str, str] = Field(default_factory=dict)
     _json: orjson.Fragment | None = PrivateAttr(default=None)
     _facts: frozenset[str] | None = PrivateAttr(default=None)  # processor.edits.facts
-    _ptp_column1: bool | None = PrivateAttr(default=None)  # processor.edits.ncci
+    _ptp_column1: Any = PrivateAttr(default=None)  # processor.edits.ncci: Column1 | False
 
     def json_fragment(self) -> orjson.Fragment:
         """This enrichment as JSON, serialised once: one enrichment serves every line of its
