@@ -123,7 +123,7 @@ def _line_column1(codesets: CodeSets, line: EnrichedLine) -> Column1 | None:
     """`_column1` for the line's code and date, kept with the line's enrichment (which is
     shared per code and release combination, so per PTP release too; False there: none)."""
     private = line.enrichment.__pydantic_private__
-    found = private.get("_ptp_column1") if private is not None else None
+    found: Any = private.get("_ptp_column1") if private is not None else None
     if found is None:
         found = _column1(codesets, line.procedure_code, line.service_date) or False
         if private is not None:
