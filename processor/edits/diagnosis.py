@@ -25,7 +25,7 @@ from processor.codesets.store import CodeSets
 from processor.edits.base import ClaimContext, Hit, check
 
 
-@check("DX-POINTER")
+@check("DX-POINTER", when={"pointer_problem"})
 def check_pointers(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     count = len(ctx.claim.diagnoses)
     for line in ctx.lines:

@@ -15,10 +15,20 @@ for lack of them would have found nothing (the equivalence tests hold the engine
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from processor.codes import in_ranges
+from processor.codesets import CodeSets
+from processor.codesets.model import CodeSetRelease, PtpEdit
+from processor.codesets.ptp import PtpTable
+from processor.edits.format import MODIFIER_FORMAT as _MODIFIER_FORMAT
 from processor.models import EnrichedLine, LineEnrichment
+
+if TYPE_CHECKING:
+    from processor.edits.base import ClaimContext
 
 # Line facts that come from the line rather than its enrichment.
 MODIFIERS = "modifiers"
@@ -136,13 +146,150 @@ def facts_of(line: EnrichedLine) -> frozenset[str]:
     return found
 
 
-def claim_facts(lines: Iterable[EnrichedLine]) -> frozenset[str]:
-    """Every fact that holds on some line of the claim."""
+class Column1:
+    """A code that is column 1 of some pair in one PTP release: the release, and the rows of
+    each pair with it in column 1 that was asked about, looked up once each (the lookup is a
+    bisect over the whole table)."""
+
+    __slots__ = ("code", "pairs", "release", "table")
+
+    def __init__(self, release: CodeSetRelease, code: str) -> None:
+        self.release = release
+        self.table = release.entries
+        self.code = code
+        self.pairs: dict[str, list[PtpEdit]] = {}
+
+    def rows(self, column2: str) -> list[PtpEdit]:
+        """The rows of the pair (this code, `column2`)."""
+        found = self.pairs.get(column2)
+        if found is None:
+            if len(self.pairs) >= _MAX_PAIRS:
+                self.pairs.clear()
+            found = self.pairs[column2] = self.table.rows(self.code, column2)
+        return found
+
+
+_MAX_PAIRS = 4096  # column-2 codes kept per column-1 code and release
+
+
+def _column1(codesets: CodeSets, code: str, on: date) -> Column1 | None:
+    """The code as column 1 in the PTP release in force, None when it is column 1 of no pair
+    there (once per code and release)."""
+    release = codesets.release_for("ncci_ptp", on)
+    if release is None:
+        return None
+    return codesets.memoised(
+        ("ptp column 1", id(release), code), partial(_make_column1, release, code)
+    )
+
+
+def _make_column1(release: CodeSetRelease, code: str) -> Column1 | None:
+    table = release.entries
+    if isinstance(table, PtpTable) and not table.has_column1(code):
+        return None
+    return Column1(release, code)
+
+
+def line_column1(codesets: CodeSets, line: EnrichedLine) -> Column1 | None:
+    """`_column1` for the line's code and date, kept with the line's enrichment (which is
+    shared per code and release combination, so per PTP release too; False there: none)."""
+    private = line.enrichment.__pydantic_private__
+    found: Any = private.get("_ptp_column1") if private is not None else None
+    if found is None:
+        found = _column1(codesets, line.procedure_code, line.service_date) or False
+        if private is not None:
+            private["_ptp_column1"] = found
+    return found or None
+
+
+# Facts of a line's modifiers (worked out once per list of modifiers): some modifier is not
+# two letters or digits or appears twice (MOD-FORMAT); 26 or TC (MOD-PCTC); RT with LT, or
+# 50 with either (MOD-LATERALITY).
+MODIFIER_FORMAT = "modifier_format"
+PC_TC = "pc_tc_modifier"
+LATERALITY = "laterality_modifiers"
+# Facts of the line's own values: units not above zero (UNITS), a negative charge (CHARGE),
+# an end date or a start after the receipt day (DOS-DATES), no diagnosis pointer or one
+# outside the claim's diagnoses (DX-POINTER).
+UNITS = "units_not_positive"
+CHARGE = "negative_charge"
+DATES = "dates_to_check"
+POINTERS = "pointer_problem"
+# Facts of the claim: some line's code is column 1 of an NCCI PTP pair in force and the claim
+# has another line (NCCI-PTP); the patient has earlier claims (the history edits); the claim
+# is a replacement or a void (FREQ-ORIGINAL).
+PTP_COLUMN1 = "ptp_column1"
+HISTORY = "history"
+REPLACEMENT_OR_VOID = "replacement_or_void"
+
+CLAIM_FACTS = frozenset(
+    {
+        MODIFIER_FORMAT,
+        PC_TC,
+        LATERALITY,
+        UNITS,
+        CHARGE,
+        DATES,
+        POINTERS,
+        PTP_COLUMN1,
+        HISTORY,
+        REPLACEMENT_OR_VOID,
+    }
+)
+FACTS = LINE_FACTS | CLAIM_FACTS
+
+_MODIFIER_FACTS: dict[tuple[str, ...], frozenset[str]] = {}
+_MAX_MODIFIER_LISTS = 1 << 14
+_ZERO = Decimal(0)
+
+
+def modifier_facts(modifiers: tuple[str, ...]) -> frozenset[str]:
+    """The facts of a non-empty list of modifiers, worked out once per list."""
+    found = _MODIFIER_FACTS.get(modifiers)
+    if found is None:
+        facts = {MODIFIERS}
+        mods = set(modifiers)
+        if len(mods) != len(modifiers) or not all(_MODIFIER_FORMAT.fullmatch(m) for m in modifiers):
+            facts.add(MODIFIER_FORMAT)
+        if "26" in mods or "TC" in mods:
+            facts.add(PC_TC)
+        if {"RT", "LT"} <= mods or ("50" in mods and mods & {"RT", "LT"}):
+            facts.add(LATERALITY)
+        if len(_MODIFIER_FACTS) >= _MAX_MODIFIER_LISTS:
+            _MODIFIER_FACTS.clear()
+        found = _MODIFIER_FACTS[modifiers] = frozenset(facts)
+    return found
+
+
+def claim_facts(ctx: ClaimContext) -> frozenset[str]:
+    """Every fact that holds on some line of the claim, and the claim's own facts."""
+    claim = ctx.claim
+    lines = claim.lines
     facts: set[str] = set()
+    received_on = ctx.received_on
+    count = len(claim.diagnoses)
+    column1 = False
     for line in lines:
         facts.update(facts_of(line))
         if line.modifiers:
-            facts.add(MODIFIERS)
+            facts.update(modifier_facts(tuple(line.modifiers)))
         if line.drug is not None:
             facts.add(NDC)
+        if line.units <= _ZERO:
+            facts.add(UNITS)
+        if line.charge < _ZERO:
+            facts.add(CHARGE)
+        if line.service_date_end is not None or line.service_date > received_on:
+            facts.add(DATES)
+        pointers = line.diagnosis_pointers
+        if not pointers or min(pointers) < 1 or max(pointers) > count:
+            facts.add(POINTERS)
+        if not column1 and line_column1(ctx.codesets, line) is not None:
+            column1 = True
+    if column1 and len(lines) > 1:
+        facts.add(PTP_COLUMN1)
+    if ctx.history.claims:
+        facts.add(HISTORY)
+    if claim.frequency_code in ("7", "8"):
+        facts.add(REPLACEMENT_OR_VOID)
     return frozenset(facts)

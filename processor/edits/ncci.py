@@ -4,16 +4,12 @@ on the CMS practitioner tables in force on each line's date of service."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import date
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
-from processor.codesets import CodeSets
-from processor.codesets.model import CodeSetRelease, PtpEdit
-from processor.codesets.ptp import PtpTable
 from processor.codesets.store import ptp_in_force
 from processor.edits.base import ClaimContext, Hit, check
+from processor.edits.facts import line_column1
 from processor.edits.modifiers import is_e_m
 from processor.models import EnrichedLine
 
@@ -75,63 +71,7 @@ def bypass_modifier(line: EnrichedLine) -> str | None:
     return None
 
 
-class Column1:
-    """A code that is column 1 of some pair in one PTP release: the release, and the rows of
-    each pair with it in column 1 that was asked about, looked up once each (the lookup is a
-    bisect over the whole table)."""
-
-    __slots__ = ("code", "pairs", "release", "table")
-
-    def __init__(self, release: CodeSetRelease, code: str) -> None:
-        self.release = release
-        self.table = release.entries
-        self.code = code
-        self.pairs: dict[str, list[PtpEdit]] = {}
-
-    def rows(self, column2: str) -> list[PtpEdit]:
-        """The rows of the pair (this code, `column2`)."""
-        found = self.pairs.get(column2)
-        if found is None:
-            if len(self.pairs) >= _MAX_PAIRS:
-                self.pairs.clear()
-            found = self.pairs[column2] = self.table.rows(self.code, column2)
-        return found
-
-
-_MAX_PAIRS = 4096  # column-2 codes kept per column-1 code and release
-
-
-def _column1(codesets: CodeSets, code: str, on: date) -> Column1 | None:
-    """The code as column 1 in the PTP release in force, None when it is column 1 of no pair
-    there (once per code and release)."""
-    release = codesets.release_for("ncci_ptp", on)
-    if release is None:
-        return None
-    return codesets.memoised(
-        ("ptp column 1", id(release), code), partial(_make_column1, release, code)
-    )
-
-
-def _make_column1(release: CodeSetRelease, code: str) -> Column1 | None:
-    table = release.entries
-    if isinstance(table, PtpTable) and not table.has_column1(code):
-        return None
-    return Column1(release, code)
-
-
-def _line_column1(codesets: CodeSets, line: EnrichedLine) -> Column1 | None:
-    """`_column1` for the line's code and date, kept with the line's enrichment (which is
-    shared per code and release combination, so per PTP release too; False there: none)."""
-    private = line.enrichment.__pydantic_private__
-    found: Any = private.get("_ptp_column1") if private is not None else None
-    if found is None:
-        found = _column1(codesets, line.procedure_code, line.service_date) or False
-        if private is not None:
-            private["_ptp_column1"] = found
-    return found or None
-
-
-@check("NCCI-PTP")
+@check("NCCI-PTP", when={"ptp_column1"})
 def check_ptp(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     lines = ctx.lines
     if len(lines) < 2:
@@ -140,7 +80,7 @@ def check_ptp(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     # Only a code that is column 1 of some pair can make another line column 2.
     column1 = []
     for j, line in enumerate(lines):
-        found = _line_column1(codesets, line)
+        found = line_column1(codesets, line)
         if found is not None:
             column1.append((j, found))
     if not column1:
