@@ -74,9 +74,11 @@ class Hit:
     shared: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ClaimContext:
-    """What an edit may look at: the enriched claim, the code sets, and 'now'."""
+    """What an edit may look at: the enriched claim, the code sets, and 'now'. Checks read
+    it and never change it (not frozen: one is made per claim, and a frozen dataclass pays
+    for every field it sets)."""
 
     claim: EnrichedClaim
     codesets: CodeSets
@@ -90,7 +92,7 @@ class ClaimContext:
 
     def __post_init__(self) -> None:
         dates = [line.service_date for line in self.claim.lines]
-        object.__setattr__(self, "first_service_date", min(dates) if dates else None)
+        self.first_service_date = min(dates) if dates else None
 
     @property
     def lines(self) -> list[EnrichedLine]:

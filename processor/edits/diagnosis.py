@@ -90,14 +90,17 @@ def check_invalid_diagnosis(ctx: ClaimContext, params: Mapping[str, Any]) -> Ite
     # The ICD-10-CM release in force, unless it was published for an earlier year and the
     # MCE (a date-effective list of valid codes) covers the date: the FY2022-FY2024 gap.
     codesets = ctx.codesets
-    icd = codesets.release_for("icd10cm", dos)
-    current = icd is not None and not codesets.stale_on(("icd10cm",), dos)
+    memo = codesets.memo
+    day = codesets.day(dos)
+    icd = day.releases.get("icd10cm")
+    current = icd is not None and "icd10cm" not in day.stale
     for position, code in enumerate(ctx.claim.diagnoses, start=1):
         if current:
             assert icd is not None
-            verdict = codesets.memoised(
-                ("dx verdict", id(icd), code), partial(_icd10cm_verdict, icd, code)
-            )
+            key = ("dx verdict", id(icd), code)
+            verdict = memo.get(key, _NO_TABLE)  # read directly: the usual case, no partial
+            if verdict is _NO_TABLE:
+                verdict = codesets.memoised(key, partial(_icd10cm_verdict, icd, code))
         else:
             verdict = _verdict_on(codesets, code, dos)
             if verdict is _NO_TABLE:
