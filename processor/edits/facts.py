@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 # Line facts that come from the line rather than its enrichment.
 MODIFIERS = "modifiers"
 NDC = "ndc"
+# The line's code is column 1 of some NCCI PTP pair in the release in force.
+PTP_CODE = "ptp_code"
 
 _INVALID_STATUS = frozenset({"unknown", "terminated", "not_yet_effective"})
 
@@ -110,6 +112,7 @@ LINE_FACTS = frozenset(
     {
         MODIFIERS,
         NDC,
+        PTP_CODE,
         "bad_code_format",
         "code_invalid",
         "category_ii",
@@ -261,35 +264,53 @@ def modifier_facts(modifiers: tuple[str, ...]) -> frozenset[str]:
     return found
 
 
+def line_facts(codesets: CodeSets, line: EnrichedLine) -> frozenset[str]:
+    """`facts_of` and whether the code is column 1 of a PTP pair in force (`PTP_CODE`),
+    computed once per enrichment and kept with it."""
+    private = line.enrichment.__pydantic_private__
+    found = private.get("_line_facts") if private is not None else None
+    if found is None:
+        found = facts_of(line)
+        if line_column1(codesets, line) is not None:
+            found = found | {PTP_CODE}
+        if private is not None:
+            private["_line_facts"] = found
+    return found
+
+
 def claim_facts(ctx: ClaimContext) -> frozenset[str]:
     """Every fact that holds on some line of the claim, and the claim's own facts."""
     claim = ctx.claim
+    codesets = ctx.codesets
     lines = claim.lines
     facts: set[str] = set()
+    add = facts.add
     received_on = ctx.received_on
     count = len(claim.diagnoses)
-    column1 = False
     for line in lines:
-        facts.update(facts_of(line))
-        if line.modifiers:
-            facts.update(modifier_facts(tuple(line.modifiers)))
+        private = line.enrichment.__pydantic_private__
+        found = private.get("_line_facts") if private is not None else None
+        facts |= found if found is not None else line_facts(codesets, line)
+        modifiers = line.modifiers
+        if modifiers:
+            key = tuple(modifiers)
+            found = _MODIFIER_FACTS.get(key)
+            facts |= found if found is not None else modifier_facts(key)
         if line.drug is not None:
-            facts.add(NDC)
+            add(NDC)
         if line.units <= _ZERO:
-            facts.add(UNITS)
+            add(UNITS)
         if line.charge < _ZERO:
-            facts.add(CHARGE)
+            add(CHARGE)
         if line.service_date_end is not None or line.service_date > received_on:
-            facts.add(DATES)
+            add(DATES)
         pointers = line.diagnosis_pointers
         if not pointers or min(pointers) < 1 or max(pointers) > count:
-            facts.add(POINTERS)
-        if not column1 and line_column1(ctx.codesets, line) is not None:
-            column1 = True
-    if column1 and len(lines) > 1:
-        facts.add(PTP_COLUMN1)
+            add(POINTERS)
+    if PTP_CODE in facts and len(lines) > 1:
+        add(PTP_COLUMN1)
     if ctx.history.claims:
-        facts.add(HISTORY)
+        add(HISTORY)
     if claim.frequency_code in ("7", "8"):
-        facts.add(REPLACEMENT_OR_VOID)
+        add(REPLACEMENT_OR_VOID)
     return frozenset(facts)

@@ -131,6 +131,7 @@ class LineEnrichment(BaseModel):
     releases: dict[str, str] = Field(default_factory=dict)
     _json: orjson.Fragment | None = PrivateAttr(default=None)
     _facts: frozenset[str] | None = PrivateAttr(default=None)  # processor.edits.facts
+    _line_facts: frozenset[str] | None = PrivateAttr(default=None)  # with the PTP fact
     _ptp_column1: Any = PrivateAttr(default=None)  # processor.edits.ncci: Column1 | False
 
     def json_fragment(self) -> orjson.Fragment:
