@@ -288,7 +288,7 @@ class ScrubResult(BaseModel):
                 "claim_id": self.claim_id,
                 "route": self.route,
                 "risk_level": self.risk_level,
-                "at_risk_amount": self.at_risk_amount,
+                "at_risk_amount": str(self.at_risk_amount),  # as `dumps` writes a decimal
                 "findings": [finding.__dict__ for finding in self.findings],
                 "codeset_versions": self.codeset_versions,
                 "ruleset_version": self.ruleset_version,
