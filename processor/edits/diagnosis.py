@@ -170,12 +170,36 @@ def _first_flagged(ctx: ClaimContext, flag: str) -> Iterator[Hit]:
         yield Hit(None, values, {"diagnosis": first, "mce": found.evidence()})
 
 
-@check("DX-EXTERNAL-FIRST")
+# Claim facts of the first-listed diagnosis (processor.edits.facts): it carries the MCE flag
+# that DX-EXTERNAL-FIRST or DX-MANIFESTATION-FIRST looks for; both hold when no MCE is loaded
+# (the edits say they could not judge).
+FIRST_EXTERNAL = "first_dx_external"
+FIRST_MANIFESTATION = "first_dx_manifestation"
+_FIRST_FACTS = {
+    (False, False): frozenset(),
+    (True, False): frozenset({FIRST_EXTERNAL}),
+    (False, True): frozenset({FIRST_MANIFESTATION}),
+    (True, True): frozenset({FIRST_EXTERNAL, FIRST_MANIFESTATION}),
+}
+
+
+def first_diagnosis_facts(ctx: ClaimContext) -> frozenset[str]:
+    """The claim facts of its first-listed diagnosis on the first date of service."""
+    found = _claim_facts(ctx, ctx.claim.diagnoses[0], _first_dos(ctx))
+    if found is NO_MCE:
+        return _FIRST_FACTS[True, True]
+    if isinstance(found, DiagnosisFacts):
+        flags = found.flags
+        return _FIRST_FACTS["ecodepdx" in flags, "manifestation" in flags]
+    return _FIRST_FACTS[False, False]
+
+
+@check("DX-EXTERNAL-FIRST", when={FIRST_EXTERNAL})
 def check_external_first(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     return _first_flagged(ctx, "ecodepdx")
 
 
-@check("DX-MANIFESTATION-FIRST")
+@check("DX-MANIFESTATION-FIRST", when={FIRST_MANIFESTATION})
 def check_manifestation_first(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     return _first_flagged(ctx, "manifestation")
 

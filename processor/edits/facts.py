@@ -24,6 +24,7 @@ from processor.codes import in_ranges
 from processor.codesets import CodeSets
 from processor.codesets.model import CodeSetRelease, PtpEdit
 from processor.codesets.ptp import PtpTable
+from processor.edits.diagnosis import FIRST_EXTERNAL, FIRST_MANIFESTATION, first_diagnosis_facts
 from processor.edits.format import MODIFIER_FORMAT as _MODIFIER_FORMAT
 from processor.models import EnrichedLine, LineEnrichment
 
@@ -220,7 +221,8 @@ DATES = "dates_to_check"
 POINTERS = "pointer_problem"
 # Facts of the claim: some line's code is column 1 of an NCCI PTP pair in force and the claim
 # has another line (NCCI-PTP); the patient has earlier claims (the history edits); the claim
-# is a replacement or a void (FREQ-ORIGINAL).
+# is a replacement or a void (FREQ-ORIGINAL); and the first diagnosis's MCE flags
+# (processor.edits.diagnosis).
 PTP_COLUMN1 = "ptp_column1"
 HISTORY = "history"
 REPLACEMENT_OR_VOID = "replacement_or_void"
@@ -237,6 +239,8 @@ CLAIM_FACTS = frozenset(
         PTP_COLUMN1,
         HISTORY,
         REPLACEMENT_OR_VOID,
+        FIRST_EXTERNAL,
+        FIRST_MANIFESTATION,
     }
 )
 FACTS = LINE_FACTS | CLAIM_FACTS
@@ -309,6 +313,7 @@ def claim_facts(ctx: ClaimContext) -> frozenset[str]:
             add(POINTERS)
     if PTP_CODE in facts and len(lines) > 1:
         add(PTP_COLUMN1)
+    facts |= first_diagnosis_facts(ctx)
     if ctx.history.claims:
         add(HISTORY)
     if claim.frequency_code in ("7", "8"):
