@@ -224,6 +224,9 @@ POINTERS = "pointer_problem"
 # is a replacement or a void (FREQ-ORIGINAL); and the first diagnosis's MCE flags
 # (processor.edits.diagnosis).
 PTP_COLUMN1 = "ptp_column1"
+# A line with a per-day MUE has more units than the MUE alone, or shares its code and day
+# with another such line (MUE-DAY).
+MUE_DAY_TOTAL = "mue_day_total"
 HISTORY = "history"
 REPLACEMENT_OR_VOID = "replacement_or_void"
 
@@ -237,6 +240,7 @@ CLAIM_FACTS = frozenset(
         DATES,
         POINTERS,
         PTP_COLUMN1,
+        MUE_DAY_TOTAL,
         HISTORY,
         REPLACEMENT_OR_VOID,
         FIRST_EXTERNAL,
@@ -291,10 +295,24 @@ def claim_facts(ctx: ClaimContext) -> frozenset[str]:
     add = facts.add
     received_on = ctx.received_on
     count = len(claim.diagnoses)
+    day_mue: set[tuple[str, date]] | None = None
     for line in lines:
         private = line.enrichment.__pydantic_private__
         found = private.get("_line_facts") if private is not None else None
-        facts |= found if found is not None else line_facts(codesets, line)
+        if found is None:
+            found = line_facts(codesets, line)
+        facts |= found
+        if "mue_day" in found:
+            mue = line.enrichment.mue
+            day = (line.procedure_code, line.service_date)
+            if mue is not None and line.units > mue.value:
+                add(MUE_DAY_TOTAL)
+            elif day_mue is None:
+                day_mue = {day}
+            elif day in day_mue:
+                add(MUE_DAY_TOTAL)  # two lines of one code and day: their total counts
+            else:
+                day_mue.add(day)
         modifiers = line.modifiers
         if modifiers:
             key = tuple(modifiers)

@@ -159,7 +159,7 @@ def check_mue_line(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit
             )
 
 
-@check("MUE-DAY", when={"mue_day"})
+@check("MUE-DAY", when={"mue_day_total"})
 def check_mue_day(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     groups: dict[tuple[str, Any], list[EnrichedLine]] = {}
     for line in ctx.lines:
