@@ -58,16 +58,19 @@ def enrich_line(line: ServiceLine, codesets: CodeSets, *, dme_supplier: bool) ->
     """The line's enrichment, worked out once per code, release combination, MUE table and
     NDC (the code sets' memo) and shared by every line that has them."""
     drug = line.drug
-    return codesets.memoised(
-        (
-            "enrichment",
-            line.procedure_code,
-            codesets.day(line.service_date).key,
-            dme_supplier,
-            drug.ndc if drug is not None else None,
-        ),
-        lambda: compute_enrichment(line, codesets, dme_supplier=dme_supplier),
+    key = (
+        "enrichment",
+        line.procedure_code,
+        codesets.day(line.service_date).key,
+        dme_supplier,
+        drug.ndc if drug is not None else None,
     )
+    found = codesets.memo.get(key)  # read directly: the usual case, no closure built
+    if found is None:
+        found = codesets.memoised(
+            key, lambda: compute_enrichment(line, codesets, dme_supplier=dme_supplier)
+        )
+    return found
 
 
 def compute_enrichment(

@@ -17,7 +17,9 @@ from typing import Any, Protocol
 from processor.models import Claim, ServiceLine
 
 
-@dataclass(frozen=True, slots=True)
+# Records are never changed once made (`replace` makes a new one); they are not frozen
+# because a frozen dataclass pays for every field it sets, and a claim makes one per line.
+@dataclass(slots=True)
 class LineRecord:
     service_date: date
     code: str
@@ -26,7 +28,7 @@ class LineRecord:
     rendering_npi: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ClaimRecord:
     claim_id: str
     frequency: str
@@ -155,10 +157,17 @@ def updated(
     names and a void (8) withdraws it (the named claim's id stays known, its lines stop
     counting). Claims whose last date of service is older than the retention before the
     newest are dropped, and so are older lines."""
-    result = dict(claims)
     last = max((x.service_date for x in record.lines), default=None)
     if record.last_service_date != last:
         record = replace(record, last_service_date=last)
+    return _updated(claims, record, original, retention_days)
+
+
+def _updated(
+    claims: dict[str, ClaimRecord], record: ClaimRecord, original: str | None, retention_days: int
+) -> dict[str, ClaimRecord]:
+    """`updated` for a record whose last date of service is its lines' latest."""
+    result = dict(claims)
     if record.frequency in ("7", "8") and original and original in result:
         status = "replaced" if record.frequency == "7" else "voided"
         result[original] = replace(result[original], lines=(), status=status)
@@ -205,6 +214,8 @@ def earlier_claims(
     claim (same id, read from the same source position) is left out, so that it is judged as
     its first delivery was and keeps its findings and event_id."""
     prior = store.records(claim.patient_key) if store is not None else {}
+    if not prior:
+        return prior, EMPTY  # the patient's first claim (the usual case)
     visible = {
         cid: rec
         for cid, rec in prior.items()
@@ -235,10 +246,10 @@ def record_claim(
             for line in lines
         ]
     )
-    last = max((x.service_date for x in records), default=None)
+    last = max([x.service_date for x in records]) if records else None
     record = ClaimRecord(claim.claim_id, claim.frequency_code, where, records, "active", last)
     store.put_records(
-        claim.patient_key, updated(prior, record, claim.original_claim_id, retention_days)
+        claim.patient_key, _updated(prior, record, claim.original_claim_id, retention_days)
     )
 
 

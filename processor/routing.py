@@ -25,7 +25,12 @@ def route_claim(claim: Claim, findings: Sequence[Finding]) -> tuple[Route, RiskL
     else:
         risk_level = "none"
     route: Route = "risk" if dispositions & _RISK else "clean"
+    if risk_level != "high":
+        return route, risk_level, _NOTHING_AT_RISK  # no reject or deny finding
     return route, risk_level, at_risk_amount(claim, findings)
+
+
+_NOTHING_AT_RISK = Decimal("0.00")
 
 
 def at_risk_amount(claim: Claim, findings: Sequence[Finding]) -> Decimal:

@@ -95,19 +95,29 @@ def diagnosis_facts(codesets: CodeSets, code: str, on: date) -> DiagnosisFacts |
 class _CodeFacts:
     """One code (as written) in one MCE release: its rows, and the facts of each row worked
     out the first time a date it covers is asked about (once for a date within the release's
-    period, once for a date past it)."""
+    period, once for a date past it); the answer for each date asked about is kept too
+    (bounded)."""
 
-    __slots__ = ("end", "entry", "facts", "release")
+    __slots__ = ("by_day", "end", "entry", "facts", "release")
 
     def __init__(self, release: CodeSetRelease, entry: MceCode) -> None:
         self.release = release
         self.entry = entry
         self.end = release.info.nominal_end()
         self.facts: dict[tuple[int, bool], DiagnosisFacts] = {}
+        self.by_day: dict[date, DiagnosisFacts] = {}
 
     def on(self, on: date) -> DiagnosisFacts:
         """The facts of the row covering `on`; when none does, those of the nearest row with
-        the date named (built per call: such a date rarely repeats for one code)."""
+        the date named."""
+        found = self.by_day.get(on)
+        if found is None:
+            if len(self.by_day) >= _MAX_DAYS_PER_CODE:
+                self.by_day.clear()
+            found = self.by_day[on] = self._on(on)
+        return found
+
+    def _on(self, on: date) -> DiagnosisFacts:
         rows = self.entry.rows
         for index, row in enumerate(rows):
             if row.start <= on and (row.end is None or on <= row.end):
@@ -123,6 +133,7 @@ class _CodeFacts:
         )
 
 
+_MAX_DAYS_PER_CODE = 1024
 _UNSEEN: Any = object()
 _MAX_CODES = 200_000  # codes as written, per release (hostile input cannot grow it unbounded)
 _BY_RELEASE: dict[int, tuple[CodeSetRelease, dict[str, _CodeFacts | None]]] = {}

@@ -237,25 +237,15 @@ class CodeSets:
         return self._lookup("place_of_service", code, on, PlaceOfService)
 
     def ptp(self, column1: str, column2: str, on: date) -> Lookup[PtpEdit]:
-        """The PTP edit for the pair in force on `on`: of the rows for the pair, the one
-        not deleted by that date whose deletion is nearest (an active row last)."""
+        """The PTP edit for the pair in force on `on` (see `ptp_in_force`)."""
         release = self.release_for("ncci_ptp", on)
         if release is None:
             return Lookup(None, None)
-        rows = self.memoised(  # a bisect over 2.5 million keys, once per release and pair
-            ("ptp rows", id(release), column1, column2),
-            lambda: release.entries.rows(column1, column2),
-        )
-        best: PtpEdit | None = None
-        for edit in rows:
-            if not edit.active_on(on):
-                continue
-            if best is None or (
-                edit.deletion_date is not None
-                and (best.deletion_date is None or edit.deletion_date < best.deletion_date)
-            ):
-                best = edit
-        return Lookup(best, release.info)
+        key = ("ptp rows", id(release), column1, column2)
+        rows = self.memo.get(key, _MISSING)
+        if rows is _MISSING:  # a bisect over 2.5 million keys, once per release and pair
+            rows = self.memoised(key, lambda: release.entries.rows(column1, column2))
+        return Lookup(ptp_in_force(rows, on), release.info)
 
     def versions_for(self, dates: Iterable[date]) -> dict[str, str]:
         """Release ids in force on any of the dates, by kind ("hcpcs": "2024-07"). Several
@@ -277,3 +267,18 @@ class CodeSets:
             self._versions.clear()
         self._versions[unique] = versions
         return dict(versions)
+
+
+def ptp_in_force(rows: Iterable[PtpEdit], on: date) -> PtpEdit | None:
+    """Of a pair's PTP rows, the one in force on `on`: not deleted by that date, the one
+    whose deletion is nearest (an active row last)."""
+    best: PtpEdit | None = None
+    for edit in rows:
+        if not edit.active_on(on):
+            continue
+        if best is None or (
+            edit.deletion_date is not None
+            and (best.deletion_date is None or edit.deletion_date < best.deletion_date)
+        ):
+            best = edit
+    return best

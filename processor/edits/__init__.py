@@ -24,7 +24,7 @@ from processor.edits.base import (
     check,
     registered_checks,
 )
-from processor.edits.facts import LINE_FACTS
+from processor.edits.facts import FACTS
 from processor.models.outputs import Category, Disposition
 
 CATALOGUE_FILE = Path(__file__).with_name("catalogue.toml")
@@ -112,12 +112,14 @@ def match(specs: dict[str, EditSpec], checks: dict[str, Any]) -> dict[str, Edit]
         if no_row:
             problems.append(f"check(s) without a row: {', '.join(no_row)}")
         raise CatalogueError(f"{CATALOGUE_FILE.name}: {'; '.join(problems)}")
-    for edit_id, (_, when) in checks.items():
-        unknown = sorted((when or frozenset()) - LINE_FACTS)
+    for edit_id, (_, when, needs) in checks.items():
+        unknown = sorted(((when or frozenset()) | needs) - FACTS)
         if unknown:
-            raise CatalogueError(f"edit {edit_id}: check names unknown line fact(s) {unknown}")
+            raise CatalogueError(f"edit {edit_id}: check names unknown fact(s) {unknown}")
     return {
-        edit_id: Edit(spec=spec, check=checks[edit_id][0], when=checks[edit_id][1])
+        edit_id: Edit(
+            spec=spec, check=checks[edit_id][0], when=checks[edit_id][1], needs=checks[edit_id][2]
+        )
         for edit_id, spec in specs.items()
     }
 

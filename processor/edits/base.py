@@ -74,9 +74,11 @@ class Hit:
     shared: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ClaimContext:
-    """What an edit may look at: the enriched claim, the code sets, and 'now'."""
+    """What an edit may look at: the enriched claim, the code sets, and 'now'. Checks read
+    it and never change it (not frozen: one is made per claim, and a frozen dataclass pays
+    for every field it sets)."""
 
     claim: EnrichedClaim
     codesets: CodeSets
@@ -90,7 +92,7 @@ class ClaimContext:
 
     def __post_init__(self) -> None:
         dates = [line.service_date for line in self.claim.lines]
-        object.__setattr__(self, "first_service_date", min(dates) if dates else None)
+        self.first_service_date = min(dates) if dates else None
 
     @property
     def lines(self) -> list[EnrichedLine]:
@@ -118,8 +120,10 @@ CheckFn = Callable[[ClaimContext, Mapping[str, Any]], Iterable[Hit]]
 class Edit:
     spec: EditSpec
     check: CheckFn
-    # The line facts that make the check applicable (any of them); None: every claim.
+    # The facts that make the check applicable (any of them); None: every claim.
     when: frozenset[str] | None = None
+    # Facts that must all hold for the check to be applicable.
+    needs: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -135,25 +139,29 @@ class CatalogueError(ValueError):
     """The catalogue table and the registered checks do not match, or a row is malformed."""
 
 
-_CHECKS: dict[str, tuple[CheckFn, frozenset[str] | None]] = {}
+_CHECKS: dict[str, tuple[CheckFn, frozenset[str] | None, frozenset[str]]] = {}
 
 
-def check(edit_id: str, *, when: Iterable[str] | None = None) -> Callable[[CheckFn], CheckFn]:
+def check(
+    edit_id: str, *, when: Iterable[str] | None = None, needs: Iterable[str] = ()
+) -> Callable[[CheckFn], CheckFn]:
     """Register the decorated function as the check of catalogue row `edit_id`.
 
-    `when` names the line facts (processor.edits.facts) of which at least one must hold for
-    some line of a claim for the check to find anything; the engine then skips the check on
-    claims without them. Leave it out for checks that can fire on any claim."""
+    `when` names the facts (processor.edits.facts: of some line, or of the claim) of which at
+    least one must hold for the check to find anything, `needs` facts that must all hold;
+    the engine then skips the check on claims without them. Leave both out for checks that
+    can fire on any claim."""
     applies = None if when is None else frozenset(when)
+    required = frozenset(needs)
 
     def register(fn: CheckFn) -> CheckFn:
         if edit_id in _CHECKS and _CHECKS[edit_id][0] is not fn:
             raise CatalogueError(f"edit {edit_id}: a check is registered twice")
-        _CHECKS[edit_id] = (fn, applies)
+        _CHECKS[edit_id] = (fn, applies, required)
         return fn
 
     return register
 
 
-def registered_checks() -> dict[str, tuple[CheckFn, frozenset[str] | None]]:
+def registered_checks() -> dict[str, tuple[CheckFn, frozenset[str] | None, frozenset[str]]]:
     return dict(_CHECKS)

@@ -25,9 +25,17 @@ _WATCHED: tuple[CodeSetKind, ...] = (
 
 @check("STALE-CODESETS")
 def check_stale(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
-    dates = tuple(sorted({line.service_date for line in ctx.lines}))
+    lines = ctx.lines
+    if len(lines) == 1:
+        dates: tuple[date, ...] = (lines[0].service_date,)
+    else:
+        dates = tuple(sorted({line.service_date for line in lines}))
     # The same for every claim with these dates of service.
-    return iter(ctx.codesets.memoised(("stale hit", dates), lambda: tuple(_stale(ctx, dates))))
+    key = ("stale hit", dates)
+    found = ctx.codesets.memo.get(key)  # read directly: the usual case, no closure built
+    if found is None:
+        found = ctx.codesets.memoised(key, lambda: tuple(_stale(ctx, dates)))
+    return iter(found)
 
 
 def _stale(ctx: ClaimContext, dates: tuple[date, ...]) -> Iterator[Hit]:

@@ -29,7 +29,7 @@ def _claims_to_leave_out(ctx: ClaimContext) -> set[str] | None:
     return corrected | {claim.claim_id}
 
 
-@check("DUP-CLAIM")
+@check("DUP-CLAIM", when={"history"})
 def check_duplicate_claim(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     claim = ctx.claim
     earlier = ctx.history.claims.get(claim.claim_id)
@@ -41,7 +41,7 @@ def check_duplicate_claim(ctx: ClaimContext, params: Mapping[str, Any]) -> Itera
         )
 
 
-@check("DUP-SERVICE")
+@check("DUP-SERVICE", when={"history"})
 def check_duplicate_service(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     excluded = _claims_to_leave_out(ctx)
     if excluded is None:
@@ -80,7 +80,7 @@ def check_duplicate_service(ctx: ClaimContext, params: Mapping[str, Any]) -> Ite
             )
 
 
-@check("NCCI-PTP-CROSS")
+@check("NCCI-PTP-CROSS", when={"history"})
 def check_ptp_across_claims(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     excluded = _claims_to_leave_out(ctx)
     if excluded is None:
@@ -125,7 +125,7 @@ def check_ptp_across_claims(ctx: ClaimContext, params: Mapping[str, Any]) -> Ite
             break
 
 
-@check("MUE-CROSS", when={"mue_day"})
+@check("MUE-CROSS", when={"mue_day"}, needs={"history"})
 def check_mue_across_claims(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     excluded = _claims_to_leave_out(ctx)
     if excluded is None:

@@ -25,7 +25,7 @@ from processor.codesets.store import CodeSets
 from processor.edits.base import ClaimContext, Hit, check
 
 
-@check("DX-POINTER")
+@check("DX-POINTER", when={"pointer_problem"})
 def check_pointers(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     count = len(ctx.claim.diagnoses)
     for line in ctx.lines:
@@ -90,14 +90,17 @@ def check_invalid_diagnosis(ctx: ClaimContext, params: Mapping[str, Any]) -> Ite
     # The ICD-10-CM release in force, unless it was published for an earlier year and the
     # MCE (a date-effective list of valid codes) covers the date: the FY2022-FY2024 gap.
     codesets = ctx.codesets
-    icd = codesets.release_for("icd10cm", dos)
-    current = icd is not None and not codesets.stale_on(("icd10cm",), dos)
+    memo = codesets.memo
+    day = codesets.day(dos)
+    icd = day.releases.get("icd10cm")
+    current = icd is not None and "icd10cm" not in day.stale
     for position, code in enumerate(ctx.claim.diagnoses, start=1):
         if current:
             assert icd is not None
-            verdict = codesets.memoised(
-                ("dx verdict", id(icd), code), partial(_icd10cm_verdict, icd, code)
-            )
+            key = ("dx verdict", id(icd), code)
+            verdict = memo.get(key, _NO_TABLE)  # read directly: the usual case, no partial
+            if verdict is _NO_TABLE:
+                verdict = codesets.memoised(key, partial(_icd10cm_verdict, icd, code))
         else:
             verdict = _verdict_on(codesets, code, dos)
             if verdict is _NO_TABLE:
@@ -167,12 +170,36 @@ def _first_flagged(ctx: ClaimContext, flag: str) -> Iterator[Hit]:
         yield Hit(None, values, {"diagnosis": first, "mce": found.evidence()})
 
 
-@check("DX-EXTERNAL-FIRST")
+# Claim facts of the first-listed diagnosis (processor.edits.facts): it carries the MCE flag
+# that DX-EXTERNAL-FIRST or DX-MANIFESTATION-FIRST looks for; both hold when no MCE is loaded
+# (the edits say they could not judge).
+FIRST_EXTERNAL = "first_dx_external"
+FIRST_MANIFESTATION = "first_dx_manifestation"
+_FIRST_FACTS = {
+    (False, False): frozenset(),
+    (True, False): frozenset({FIRST_EXTERNAL}),
+    (False, True): frozenset({FIRST_MANIFESTATION}),
+    (True, True): frozenset({FIRST_EXTERNAL, FIRST_MANIFESTATION}),
+}
+
+
+def first_diagnosis_facts(ctx: ClaimContext) -> frozenset[str]:
+    """The claim facts of its first-listed diagnosis on the first date of service."""
+    found = _claim_facts(ctx, ctx.claim.diagnoses[0], _first_dos(ctx))
+    if found is NO_MCE:
+        return _FIRST_FACTS[True, True]
+    if isinstance(found, DiagnosisFacts):
+        flags = found.flags
+        return _FIRST_FACTS["ecodepdx" in flags, "manifestation" in flags]
+    return _FIRST_FACTS[False, False]
+
+
+@check("DX-EXTERNAL-FIRST", when={FIRST_EXTERNAL})
 def check_external_first(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     return _first_flagged(ctx, "ecodepdx")
 
 
-@check("DX-MANIFESTATION-FIRST")
+@check("DX-MANIFESTATION-FIRST", when={FIRST_MANIFESTATION})
 def check_manifestation_first(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     return _first_flagged(ctx, "manifestation")
 

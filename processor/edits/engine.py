@@ -102,8 +102,8 @@ _MAX_PLANS = 1 << 13
 
 
 def plan_for(stages: StagePlan, facts: frozenset[str] | None) -> Plan:
-    """The stages with only the edits applicable to a claim with these line facts (every
-    edit when `facts` is None)."""
+    """The stages with only the edits applicable to a claim with these facts (every edit
+    when `facts` is None)."""
     key = (id(stages), facts)
     found = _PLANS.get(key)
     if found is None or found[0] is not stages:
@@ -115,7 +115,11 @@ def plan_for(stages: StagePlan, facts: frozenset[str] | None) -> Plan:
                 tuple(
                     (a.spec, a.edit.check, a.spec.parameters)
                     for a in edits
-                    if facts is None or a.edit.when is None or not a.edit.when.isdisjoint(facts)
+                    if facts is None
+                    or (
+                        (a.edit.when is None or not a.edit.when.isdisjoint(facts))
+                        and a.edit.needs <= facts
+                    )
                 ),
             )
             for stage, edits in stages
@@ -134,7 +138,13 @@ def run_edits(
     findings: list[Finding] = []
     append = findings.append
     clock = time.perf_counter
-    plan = plan_for(stages, claim_facts(ctx.claim.lines) if select else None)
+    facts = None
+    if select:
+        try:
+            facts = claim_facts(ctx)
+        except Exception:  # e.g. a value no comparison takes: every edit runs and judges it
+            facts = None
+    plan = plan_for(stages, facts)
     for stage, edits in plan:
         started = clock() if timer is not None else 0.0
         for spec, check_fn, parameters in edits:

@@ -15,14 +15,27 @@ for lack of them would have found nothing (the equivalence tests hold the engine
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from processor.codes import in_ranges
+from processor.codesets import CodeSets
+from processor.codesets.model import CodeSetRelease, PtpEdit
+from processor.codesets.ptp import PtpTable
+from processor.edits.diagnosis import FIRST_EXTERNAL, FIRST_MANIFESTATION, first_diagnosis_facts
+from processor.edits.format import MODIFIER_FORMAT as _MODIFIER_FORMAT
 from processor.models import EnrichedLine, LineEnrichment
+
+if TYPE_CHECKING:
+    from processor.edits.base import ClaimContext
 
 # Line facts that come from the line rather than its enrichment.
 MODIFIERS = "modifiers"
 NDC = "ndc"
+# The line's code is column 1 of some NCCI PTP pair in the release in force.
+PTP_CODE = "ptp_code"
 
 _INVALID_STATUS = frozenset({"unknown", "terminated", "not_yet_effective"})
 
@@ -100,6 +113,7 @@ LINE_FACTS = frozenset(
     {
         MODIFIERS,
         NDC,
+        PTP_CODE,
         "bad_code_format",
         "code_invalid",
         "category_ii",
@@ -136,13 +150,190 @@ def facts_of(line: EnrichedLine) -> frozenset[str]:
     return found
 
 
-def claim_facts(lines: Iterable[EnrichedLine]) -> frozenset[str]:
-    """Every fact that holds on some line of the claim."""
+class Column1:
+    """A code that is column 1 of some pair in one PTP release: the release, and the rows of
+    each pair with it in column 1 that was asked about, looked up once each (the lookup is a
+    bisect over the whole table)."""
+
+    __slots__ = ("code", "pairs", "release", "table")
+
+    def __init__(self, release: CodeSetRelease, code: str) -> None:
+        self.release = release
+        self.table = release.entries
+        self.code = code
+        self.pairs: dict[str, list[PtpEdit]] = {}
+
+    def rows(self, column2: str) -> list[PtpEdit]:
+        """The rows of the pair (this code, `column2`)."""
+        found = self.pairs.get(column2)
+        if found is None:
+            if len(self.pairs) >= _MAX_PAIRS:
+                self.pairs.clear()
+            found = self.pairs[column2] = self.table.rows(self.code, column2)
+        return found
+
+
+_MAX_PAIRS = 4096  # column-2 codes kept per column-1 code and release
+
+
+def _column1(codesets: CodeSets, code: str, on: date) -> Column1 | None:
+    """The code as column 1 in the PTP release in force, None when it is column 1 of no pair
+    there (once per code and release)."""
+    release = codesets.release_for("ncci_ptp", on)
+    if release is None:
+        return None
+    return codesets.memoised(
+        ("ptp column 1", id(release), code), partial(_make_column1, release, code)
+    )
+
+
+def _make_column1(release: CodeSetRelease, code: str) -> Column1 | None:
+    table = release.entries
+    if isinstance(table, PtpTable) and not table.has_column1(code):
+        return None
+    return Column1(release, code)
+
+
+def line_column1(codesets: CodeSets, line: EnrichedLine) -> Column1 | None:
+    """`_column1` for the line's code and date, kept with the line's enrichment (which is
+    shared per code and release combination, so per PTP release too; False there: none)."""
+    private = line.enrichment.__pydantic_private__
+    found: Any = private.get("_ptp_column1") if private is not None else None
+    if found is None:
+        found = _column1(codesets, line.procedure_code, line.service_date) or False
+        if private is not None:
+            private["_ptp_column1"] = found
+    return found or None
+
+
+# Facts of a line's modifiers (worked out once per list of modifiers): some modifier is not
+# two letters or digits or appears twice (MOD-FORMAT); 26 or TC (MOD-PCTC); RT with LT, or
+# 50 with either (MOD-LATERALITY).
+MODIFIER_FORMAT = "modifier_format"
+PC_TC = "pc_tc_modifier"
+LATERALITY = "laterality_modifiers"
+# Facts of the line's own values: units not above zero (UNITS), a negative charge (CHARGE),
+# an end date or a start after the receipt day (DOS-DATES), no diagnosis pointer or one
+# outside the claim's diagnoses (DX-POINTER).
+UNITS = "units_not_positive"
+CHARGE = "negative_charge"
+DATES = "dates_to_check"
+POINTERS = "pointer_problem"
+# Facts of the claim: some line's code is column 1 of an NCCI PTP pair in force and the claim
+# has another line (NCCI-PTP); the patient has earlier claims (the history edits); the claim
+# is a replacement or a void (FREQ-ORIGINAL); and the first diagnosis's MCE flags
+# (processor.edits.diagnosis).
+PTP_COLUMN1 = "ptp_column1"
+# A line with a per-day MUE has more units than the MUE alone, or shares its code and day
+# with another such line (MUE-DAY).
+MUE_DAY_TOTAL = "mue_day_total"
+HISTORY = "history"
+REPLACEMENT_OR_VOID = "replacement_or_void"
+
+CLAIM_FACTS = frozenset(
+    {
+        MODIFIER_FORMAT,
+        PC_TC,
+        LATERALITY,
+        UNITS,
+        CHARGE,
+        DATES,
+        POINTERS,
+        PTP_COLUMN1,
+        MUE_DAY_TOTAL,
+        HISTORY,
+        REPLACEMENT_OR_VOID,
+        FIRST_EXTERNAL,
+        FIRST_MANIFESTATION,
+    }
+)
+FACTS = LINE_FACTS | CLAIM_FACTS
+
+_MODIFIER_FACTS: dict[tuple[str, ...], frozenset[str]] = {}
+_MAX_MODIFIER_LISTS = 1 << 14
+_ZERO = Decimal(0)
+
+
+def modifier_facts(modifiers: tuple[str, ...]) -> frozenset[str]:
+    """The facts of a non-empty list of modifiers, worked out once per list."""
+    found = _MODIFIER_FACTS.get(modifiers)
+    if found is None:
+        facts = {MODIFIERS}
+        mods = set(modifiers)
+        if len(mods) != len(modifiers) or not all(_MODIFIER_FORMAT.fullmatch(m) for m in modifiers):
+            facts.add(MODIFIER_FORMAT)
+        if "26" in mods or "TC" in mods:
+            facts.add(PC_TC)
+        if {"RT", "LT"} <= mods or ("50" in mods and mods & {"RT", "LT"}):
+            facts.add(LATERALITY)
+        if len(_MODIFIER_FACTS) >= _MAX_MODIFIER_LISTS:
+            _MODIFIER_FACTS.clear()
+        found = _MODIFIER_FACTS[modifiers] = frozenset(facts)
+    return found
+
+
+def line_facts(codesets: CodeSets, line: EnrichedLine) -> frozenset[str]:
+    """`facts_of` and whether the code is column 1 of a PTP pair in force (`PTP_CODE`),
+    computed once per enrichment and kept with it."""
+    private = line.enrichment.__pydantic_private__
+    found = private.get("_line_facts") if private is not None else None
+    if found is None:
+        found = facts_of(line)
+        if line_column1(codesets, line) is not None:
+            found = found | {PTP_CODE}
+        if private is not None:
+            private["_line_facts"] = found
+    return found
+
+
+def claim_facts(ctx: ClaimContext) -> frozenset[str]:
+    """Every fact that holds on some line of the claim, and the claim's own facts."""
+    claim = ctx.claim
+    codesets = ctx.codesets
+    lines = claim.lines
     facts: set[str] = set()
+    add = facts.add
+    received_on = ctx.received_on
+    count = len(claim.diagnoses)
+    day_mue: set[tuple[str, date]] | None = None
     for line in lines:
-        facts.update(facts_of(line))
-        if line.modifiers:
-            facts.add(MODIFIERS)
+        private = line.enrichment.__pydantic_private__
+        found = private.get("_line_facts") if private is not None else None
+        if found is None:
+            found = line_facts(codesets, line)
+        facts |= found
+        if "mue_day" in found:
+            mue = line.enrichment.mue
+            day = (line.procedure_code, line.service_date)
+            if mue is not None and line.units > mue.value:
+                add(MUE_DAY_TOTAL)
+            elif day_mue is None:
+                day_mue = {day}
+            elif day in day_mue:
+                add(MUE_DAY_TOTAL)  # two lines of one code and day: their total counts
+            else:
+                day_mue.add(day)
+        modifiers = line.modifiers
+        if modifiers:
+            key = tuple(modifiers)
+            found = _MODIFIER_FACTS.get(key)
+            facts |= found if found is not None else modifier_facts(key)
         if line.drug is not None:
-            facts.add(NDC)
+            add(NDC)
+        if line.units <= _ZERO:
+            add(UNITS)
+        if line.charge < _ZERO:
+            add(CHARGE)
+        if line.service_date_end is not None or line.service_date > received_on:
+            add(DATES)
+        pointers = line.diagnosis_pointers
+        if not pointers or min(pointers) < 1 or max(pointers) > count:
+            add(POINTERS)
+    if PTP_CODE in facts and len(lines) > 1:
+        add(PTP_COLUMN1)
+    facts |= first_diagnosis_facts(ctx)
+    if ctx.history.claims:
+        add(HISTORY)
+    if claim.frequency_code in ("7", "8"):
+        add(REPLACEMENT_OR_VOID)
     return frozenset(facts)

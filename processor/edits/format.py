@@ -13,7 +13,7 @@ from processor.edits.base import ClaimContext, Hit, check
 MODIFIER_FORMAT = re.compile(r"[A-Z0-9]{2}")
 
 
-@check("DOS-DATES")
+@check("DOS-DATES", when={"dates_to_check"})
 def check_dates(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     received_on = ctx.received_on
     max_span = int(params["max_span_days"])
@@ -40,7 +40,7 @@ def check_dates(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
             )
 
 
-@check("UNITS")
+@check("UNITS", when={"units_not_positive"})
 def check_units(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         if line.units <= 0:
@@ -51,7 +51,7 @@ def check_units(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
             )
 
 
-@check("CHARGE")
+@check("CHARGE", when={"negative_charge"})
 def check_charge(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         if line.charge < 0:
@@ -73,7 +73,7 @@ def check_procedure_format(ctx: ClaimContext, params: Mapping[str, Any]) -> Iter
             )
 
 
-@check("MOD-FORMAT", when={"modifiers"})
+@check("MOD-FORMAT", when={"modifier_format"})
 def check_modifier_format(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         seen: set[str] = set()
@@ -92,7 +92,7 @@ def check_modifier_format(ctx: ClaimContext, params: Mapping[str, Any]) -> Itera
             )
 
 
-@check("FREQ-ORIGINAL")
+@check("FREQ-ORIGINAL", when={"replacement_or_void"})
 def check_frequency(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     claim = ctx.claim
     if claim.frequency_code in ("7", "8") and not claim.original_claim_id:

@@ -74,7 +74,7 @@ def _unknown_modifier(codesets: CodeSets, modifier: str, on: date) -> bool:
     return covered and listed.value is None and level2.value is None
 
 
-@check("MOD-LATERALITY", when={"limb_orthotic", "modifiers"})
+@check("MOD-LATERALITY", when={"limb_orthotic", "laterality_modifiers"})
 def check_laterality(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         limb = LIMB_ORTHOTIC in facts_of(line)  # in_ranges(code, LIMB_L_CODES), kept
@@ -225,7 +225,7 @@ def check_ambulance(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hi
 _ALLOWS = {"26": {"1", "6", "8"}, "TC": {"1"}}
 
 
-@check("MOD-PCTC", when={"modifiers"})
+@check("MOD-PCTC", when={"pc_tc_modifier"})
 def check_pctc(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         indicator = line.enrichment.pc_tc_indicator

@@ -4,14 +4,12 @@ on the CMS practitioner tables in force on each line's date of service."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import date
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
-from processor.codesets import CodeSets
-from processor.codesets.ptp import PtpTable
+from processor.codesets.store import ptp_in_force
 from processor.edits.base import ClaimContext, Hit, check
+from processor.edits.facts import line_column1
 from processor.edits.modifiers import is_e_m
 from processor.models import EnrichedLine
 
@@ -73,50 +71,34 @@ def bypass_modifier(line: EnrichedLine) -> str | None:
     return None
 
 
-def _is_column1(codesets: CodeSets, code: str, on: date) -> bool:
-    """Whether the code is column 1 of some pair in the PTP release in force (once per code
-    and release)."""
-    release = codesets.release_for("ncci_ptp", on)
-    if release is None:
-        return False
-    table = release.entries
-    if not isinstance(table, PtpTable):
-        return True
-    return codesets.memoised(("ptp column 1", id(release), code), partial(table.has_column1, code))
-
-
-def _line_is_column1(codesets: CodeSets, line: EnrichedLine) -> bool:
-    """`_is_column1` for the line's code and date, kept with the line's enrichment (which is
-    shared per code and release combination, so per PTP release too)."""
-    private = line.enrichment.__pydantic_private__
-    found = private.get("_ptp_column1") if private is not None else None
-    if found is None:
-        found = _is_column1(codesets, line.procedure_code, line.service_date)
-        if private is not None:
-            private["_ptp_column1"] = found
-    return found
-
-
-@check("NCCI-PTP")
+@check("NCCI-PTP", when={"ptp_column1"})
 def check_ptp(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     lines = ctx.lines
     if len(lines) < 2:
         return
     codesets = ctx.codesets
     # Only a code that is column 1 of some pair can make another line column 2.
-    column1 = [j for j, line in enumerate(lines) if _line_is_column1(codesets, line)]
+    column1 = []
+    for j, line in enumerate(lines):
+        found = line_column1(codesets, line)
+        if found is not None:
+            column1.append((j, found))
     if not column1:
         return
     npis = [ctx.rendering_npi(line) for line in lines]
-    ptp = codesets.ptp
     for i, col2 in enumerate(lines):
-        for j in column1:
+        code2 = col2.procedure_code
+        for j, pairs in column1:
             col1 = lines[j]
             if i == j or col1.service_date != col2.service_date or npis[i] != npis[j]:
                 continue
-            found = ptp(col1.procedure_code, col2.procedure_code, col2.service_date)
-            pair = found.value
-            if pair is None or pair.modifier_indicator == "9" or found.release is None:
+            rows = pairs.pairs.get(code2)
+            if rows is None:
+                rows = pairs.rows(code2)
+            if not rows:
+                continue  # the usual case: no pair
+            pair = ptp_in_force(rows, col2.service_date)
+            if pair is None or pair.modifier_indicator == "9":
                 continue
             if pair.modifier_indicator == "1":
                 bypass = bypass_modifier(col2) or bypass_modifier(col1)
@@ -147,7 +129,7 @@ def check_ptp(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
                     "column2": col2.procedure_code,
                     "modifier_indicator": pair.modifier_indicator,
                     "deletion_date": str(pair.deletion_date) if pair.deletion_date else None,
-                    "release": found.release.release_id,
+                    "release": pairs.release.info.release_id,
                 },
             )
             break  # one finding per column-2 line
@@ -177,7 +159,7 @@ def check_mue_line(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit
             )
 
 
-@check("MUE-DAY", when={"mue_day"})
+@check("MUE-DAY", when={"mue_day_total"})
 def check_mue_day(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     groups: dict[tuple[str, Any], list[EnrichedLine]] = {}
     for line in ctx.lines:

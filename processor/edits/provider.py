@@ -66,8 +66,12 @@ def check_npi(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in claim.lines:
         if line.rendering_provider is not None:
             roles.append(("rendering", line.rendering_provider.npi, line.line_number))
+    valid: dict[str, bool] = {}  # a claim often names one NPI in several roles
     for role, npi, line_number in roles:
-        if not npi_is_valid(npi):
+        ok = valid.get(npi)
+        if ok is None:
+            ok = valid[npi] = npi_is_valid(npi)
+        if not ok:
             where = f" on line {line_number}" if line_number is not None else ""
             yield Hit(
                 line_number=line_number,

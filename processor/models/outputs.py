@@ -131,7 +131,8 @@ class LineEnrichment(BaseModel):
     releases: dict[str, str] = Field(default_factory=dict)
     _json: orjson.Fragment | None = PrivateAttr(default=None)
     _facts: frozenset[str] | None = PrivateAttr(default=None)  # processor.edits.facts
-    _ptp_column1: bool | None = PrivateAttr(default=None)  # processor.edits.ncci
+    _line_facts: frozenset[str] | None = PrivateAttr(default=None)  # with the PTP fact
+    _ptp_column1: Any = PrivateAttr(default=None)  # processor.edits.ncci: Column1 | False
 
     def json_fragment(self) -> orjson.Fragment:
         """This enrichment as JSON, serialised once: one enrichment serves every line of its
@@ -287,7 +288,7 @@ class ScrubResult(BaseModel):
                 "claim_id": self.claim_id,
                 "route": self.route,
                 "risk_level": self.risk_level,
-                "at_risk_amount": self.at_risk_amount,
+                "at_risk_amount": str(self.at_risk_amount),  # as `dumps` writes a decimal
                 "findings": [finding.__dict__ for finding in self.findings],
                 "codeset_versions": self.codeset_versions,
                 "ruleset_version": self.ruleset_version,
