@@ -326,11 +326,10 @@ class OrderedConsumer(faust_aiokafka.Consumer):
             nxt = self._next_offset.get(tp)
             await self._seek_back(tp, offset if nxt is None else nxt, "delivery stopped")
 
-    async def _deliver_in_order(
-        self, tp: TP, message: Message, callback: Any, epoch: int | None = None
-    ) -> bool:
-        """Deliver `message` if it is the next of its partition. False when the partition
-        was sought back (the rest of its records in this batch are to be skipped)."""
+    async def _deliver_in_order(self, tp: TP, message: Message, callback: Any, epoch: int) -> bool:
+        """Deliver `message` if it is the next of its partition (`epoch`: the rebalance count
+        its batch was fetched in). False when the partition was sought back (the rest of its
+        records in this batch are to be skipped)."""
         offset = message.offset
         nxt = self._next_offset.get(tp)
         if nxt is not None and offset < nxt:
@@ -351,8 +350,6 @@ class OrderedConsumer(faust_aiokafka.Consumer):
             else:
                 await self._seek_back(tp, nxt, f"offset {offset} arrived before {nxt}")
                 return False
-        if epoch is None:
-            epoch = self._epoch
         await callback(message)
         if epoch != self._epoch:
             return True  # rebalanced meanwhile: the new assignment starts from its commits
