@@ -37,6 +37,7 @@ from processor.stream.delivery import (
     faust_app,
     in_batches,
     outbox_for,
+    settle_collector,
     stop_now,
 )
 from processor.stream.handlers import ClaimHandlers
@@ -212,4 +213,5 @@ def run_worker(settings: Settings) -> None:
     worker = faust.Worker(
         stream.app, loglevel=settings.log_level.lower(), quiet=True, override_logging=False
     )
+    settle_collector()
     worker.execute_from_commandline()

@@ -92,7 +92,6 @@ class ClaimHandlers:
     metrics: ClaimMetrics
     outboxes: dict[str, Outbox]  # one per agent: each waits for its own batch only
     # Counted once per batch (`count_batch`), not per claim.
-    routed: list[ScrubResult] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
 
     async def dead_letter(self, letter: DeadLetter, key: bytes | None, agent: str) -> None:
@@ -170,13 +169,12 @@ class ClaimHandlers:
         await self.outboxes["edits"].send(
             outcome.route, key=outcome.claim_id.encode("utf-8", "surrogatepass"), value=value
         )
-        self.routed.append(outcome)
+        self.metrics.note(outcome)
         if stamp is not None:
             self.latencies.append(time.time() - stamp / 1000)
 
     def count_batch(self, topic: str, size: int) -> None:
         """Per batch: what was read, the routed claims and their latencies into the
         metrics, each in one pass."""
-        self.metrics.batch(topic, size, self.routed, self.latencies)
-        self.routed.clear()
+        self.metrics.batch(topic, size, self.latencies)
         self.latencies.clear()
