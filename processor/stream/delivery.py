@@ -55,6 +55,9 @@ class Outbox:
     # Called at the start of `delivered`: what sends its records once per batch (the
     # history's changelog) sends them there, and they are waited for with the rest.
     before_delivered: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # Called once the batch's records are all handed over: sends what the producer holds
+    # back for its linger time, since the batch waits for it.
+    send_now: Callable[[], None] | None = None
 
     async def send(
         self, role: Role, *, key: bytes | None, value: bytes, headers: Headers = None
@@ -86,14 +89,14 @@ class Outbox:
         for attempt in range(1, self.attempts + 1):
             if not pending:
                 return
-            results = await asyncio.gather(*(d for d, _ in pending), return_exceptions=True)
-            failed = [
-                m for (_, m), r in zip(pending, results, strict=True) if isinstance(r, Exception)
-            ]
-            if not failed:
+            if self.send_now is not None:
+                self.send_now()
+            errors = await _outcomes(pending)
+            if not errors:
                 return
+            failed = [m for (_, m), error in zip(pending, errors, strict=True) if error]
             if attempt == self.attempts:
-                first = next(r for r in results if isinstance(r, Exception))
+                first = next(error for error in errors if error)
                 raise DeliveryFailed(
                     f"{len(failed)} outputs not stored after {attempt} attempts: {first!r}"
                 )
@@ -105,6 +108,27 @@ class Outbox:
             )
             await asyncio.sleep(self.backoff * attempt)
             pending = [(await self.transmit(*m), m) for m in failed]
+
+
+async def _outcomes(pending: list[tuple[Awaitable[Any], Message]]) -> list[BaseException | None]:
+    """Wait for every delivery: [] when all were stored, else each one's error or None.
+    The deliveries of one produce request complete together, so after the first wait the
+    rest are usually done: no task per record, as gathering them would make."""
+    errors: list[BaseException | None] = []
+    failed = False
+    for delivery, _ in pending:
+        try:
+            await delivery
+            errors.append(None)
+        except asyncio.CancelledError as exc:
+            if not (isinstance(delivery, asyncio.Future) and delivery.cancelled()):
+                raise  # this task was cancelled, not the delivery
+            errors.append(exc)
+            failed = True
+        except Exception as exc:
+            errors.append(exc)
+            failed = True
+    return errors if failed else []
 
 
 def in_context_of(stream: Any, event: Any) -> None:
@@ -295,7 +319,31 @@ def producer_transmit(app: faust.App) -> Transmit:
     return transmit
 
 
+def producer_send_now(app: faust.App) -> Callable[[], None]:
+    """Make the app's producer send what it holds now, as Kafka's Java producer does on
+    `flush()` (aiokafka's `flush` only waits): each open record batch is closed, and the
+    sender woken, instead of lingering CLAIMS_PRODUCER_LINGER_MS for records that a batch
+    waiting for its deliveries will not send."""
+
+    def send_now() -> None:
+        accumulator = getattr(
+            getattr(app.producer, "_producer", None), "_message_accumulator", None
+        )
+        if accumulator is None:  # not started: nothing held
+            return
+        for batches in accumulator._batches.values():
+            for batch in batches:
+                batch._builder.close()
+        waiter = accumulator._waiter_future
+        if not waiter.done():
+            waiter.set_result(None)
+
+    return send_now
+
+
 def outbox_for(app: faust.App, specs: dict[Role, TopicSpec]) -> Outbox:
     return Outbox(
-        names={role: spec.name for role, spec in specs.items()}, transmit=producer_transmit(app)
+        names={role: spec.name for role, spec in specs.items()},
+        transmit=producer_transmit(app),
+        send_now=producer_send_now(app),
     )
