@@ -8,7 +8,7 @@ edits   claims.enriched → Scrubber.scrub → claims.clean / claims.risk (keyed
 What an agent does with one message is in `processor.stream.handlers`; how a batch is
 delivered before faust acknowledges it, in `processor.stream.delivery`. Both agents run
 with concurrency 1 (faust-streaming issue 606: with out-of-order acks the consumer can
-commit past a message still in flight) and take their stream in batches (`take_events`: up
+commit past a message still in flight) and take their stream in batches (`take_batches`: up
 to CLAIMS_BATCH_MAX claims, or what came within CLAIMS_BATCH_WAIT_MS).
 """
 
