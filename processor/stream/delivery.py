@@ -374,42 +374,120 @@ def byte_topics(
     }
 
 
-def producer_transmit(app: faust.App) -> Transmit:
-    """Send straight to the app's producer: the batch waits for its deliveries (Outbox)."""
+class RecordBatches:
+    """An outbox's records built into Kafka record batches here, one per topic partition,
+    and handed to the app's aiokafka producer whole (`send_batch`) once the outbox's batch
+    is handled (`send_now`).
+
+    aiokafka's `send` does per record what a batch needs once: a future, the partitioner's
+    list of partitions, the accumulator's lookup and wait, faust's producer wrapper. The
+    records, their partitions (aiokafka's own partitioner, so a key lands where `send` put
+    it) and the record batches on the wire are the same.
+
+    A record's delivery is its record batch's: it completes when the broker has stored the
+    whole batch, with the metadata of the batch's last record (topic, partition, offset)."""
+
+    def __init__(self, app: faust.App) -> None:
+        self.app = app
+        self._open: dict[tuple[str, int], tuple[Any, asyncio.Future[Any]]] = {}
+        self._submitted: list[asyncio.Task[None]] = []
+
+    def _producer(self) -> Any:
+        producer = getattr(self.app.producer, "_producer", None)
+        if producer is None:
+            raise RuntimeError("the producer has not started")
+        return producer
 
     async def transmit(
-        topic: str, key: bytes | None, value: bytes, headers: Headers, partition: int | None = None
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes,
+        headers: Headers,
+        partition: int | None = None,
     ) -> Awaitable[Any]:
-        return await app.producer.send(topic, key, value, partition, None, headers)
+        producer = self._producer()
+        headers = headers or []
+        producer._serialize(key, value, headers)  # aiokafka's size check: too large raises
+        if partition is None:
+            partition = await self._partition(producer, topic, key)
+        slot = (topic, partition)
+        entry = self._open.get(slot)
+        if entry is None:
+            entry = self._open[slot] = (producer.create_batch(), _future())
+        if entry[0].append(timestamp=None, key=key, value=value, headers=headers) is None:
+            self._submit(slot)  # full: the record starts another batch (a first one always fits)
+            entry = self._open[slot] = (producer.create_batch(), _future())
+            if entry[0].append(timestamp=None, key=key, value=value, headers=headers) is None:
+                raise RuntimeError("a record was refused by an empty record batch")
+        return entry[1]
 
-    return transmit
+    @staticmethod
+    async def _partition(producer: Any, topic: str, key: bytes | None) -> int:
+        metadata = producer._metadata
+        partitions = metadata.partitions_for_topic(topic)
+        if partitions is None:
+            await producer.client._wait_on_metadata(topic)
+            partitions = metadata.partitions_for_topic(topic)
+        available = metadata.available_partitions_for_topic(topic) if key is None else partitions
+        return int(producer._partitioner(key, list(partitions), list(available)))
 
+    def send_now(self) -> None:
+        for slot in list(self._open):
+            self._submit(slot)
 
-def producer_send_now(app: faust.App) -> Callable[[], None]:
-    """Make the app's producer send what it holds now, as Kafka's Java producer does on
-    `flush()` (aiokafka's `flush` only waits): each open record batch is closed, and the
-    sender woken, instead of lingering CLAIMS_PRODUCER_LINGER_MS for records that a batch
-    waiting for its deliveries will not send."""
+    def _submit(self, slot: tuple[str, int]) -> None:
+        builder, delivery = self._open.pop(slot)
+        builder.close()  # complete: ready to send without lingering
+        count = builder.record_count()
+        task = asyncio.ensure_future(self._send(builder, slot, count, delivery))
+        self._submitted.append(task)
+        task.add_done_callback(self._submitted.remove)
 
-    def send_now() -> None:
-        accumulator = getattr(
-            getattr(app.producer, "_producer", None), "_message_accumulator", None
-        )
-        if accumulator is None:  # not started: nothing held
+    async def _send(
+        self, builder: Any, slot: tuple[str, int], count: int, delivery: asyncio.Future[Any]
+    ) -> None:
+        topic, partition = slot
+        try:
+            stored = await (await self._producer().send_batch(builder, topic, partition=partition))
+        except asyncio.CancelledError:
+            if not delivery.done():
+                delivery.cancel()
+            raise
+        except Exception as exc:
+            if not delivery.done():
+                delivery.set_exception(exc)
             return
-        for batches in accumulator._batches.values():
-            for batch in batches:
-                batch._builder.close()
-        waiter = accumulator._waiter_future
-        if not waiter.done():
-            waiter.set_result(None)
+        if not delivery.done():
+            last = None if stored is None else stored.offset + count - 1
+            delivery.set_result(Stored(topic, partition, last))
 
-    return send_now
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """Where a record batch was stored: its last record's offset."""
+
+    topic: str
+    partition: int
+    offset: int | None
+
+
+def _future() -> asyncio.Future[Any]:
+    future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    # retrieved when a batch fails and nothing waits for it any more (a worker stopping)
+    future.add_done_callback(_retrieve)
+    return future
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 def outbox_for(app: faust.App, specs: dict[Role, TopicSpec]) -> Outbox:
+    batches = RecordBatches(app)
     return Outbox(
         names={role: spec.name for role, spec in specs.items()},
-        transmit=producer_transmit(app),
-        send_now=producer_send_now(app),
+        transmit=batches.transmit,
+        send_now=batches.send_now,
     )
