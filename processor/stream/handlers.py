@@ -70,7 +70,7 @@ def read_origin(event: Any) -> tuple[Source, bytes | None, int | None]:
     """(source, received key, input timestamp ms) of a claims.enriched event; a record
     without the headers (not written by the intake hop) is its own source."""
     headers = event.headers
-    if not isinstance(headers, Mapping):
+    if type(headers) is not dict and not isinstance(headers, Mapping):
         headers = dict(headers or ())
     message = event.message
     try:

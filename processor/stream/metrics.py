@@ -95,9 +95,9 @@ class ClaimMetrics:
         # Noted per claim, observed per batch (`batch`): plain tallies and float lists, so
         # that nothing of a claim is kept alive until the batch ends.
         self._stage_times: dict[str, list[float]] = {}
-        self._routed: TallyCounter[tuple[str, str]] = TallyCounter()
-        self._findings: TallyCounter[tuple[str, str]] = TallyCounter()
-        self._used: TallyCounter[tuple[str, str]] = TallyCounter()
+        self._routed: dict[tuple[str, str], int] = {}
+        self._findings: dict[tuple[str, str], int] = {}
+        self._used: dict[tuple[tuple[str, str], ...], int] = {}
         self.messages_read = Counter(
             "claims_messages_read",
             "Messages the agents read, by topic",
@@ -138,26 +138,35 @@ class ClaimMetrics:
         times.append(seconds)
 
     def note(self, result: ScrubResult) -> None:
-        """A routed claim, counted with the batch (`batch`)."""
-        self._routed[(result.route, result.claim.payer.plan_type)] += 1
-        if result.findings:
-            self._findings.update((f.edit_id, f.disposition) for f in result.findings)
-        self._used.update(result.codeset_versions.items())
+        """A routed claim, counted with the batch (`batch`): plain dict tallies (a
+        `Counter.update` per claim cost more than the rest of the claim's metrics), the
+        claim's releases tallied as one combination."""
+        routed = self._routed
+        route = (result.route, result.claim.payer.plan_type)
+        routed[route] = routed.get(route, 0) + 1
+        findings = self._findings
+        for finding in result.findings:
+            labels = (finding.edit_id, finding.disposition)
+            findings[labels] = findings.get(labels, 0) + 1
+        used = self._used
+        releases = tuple(result.codeset_versions.items())
+        used[releases] = used.get(releases, 0) + 1
 
     def batch(self, topic: str, size: int, latencies: list[float]) -> None:
         """One batch of an agent: `size` messages read from `topic`, and what was noted
         meanwhile: the claims it routed (`note`), their end-to-end latencies, the stage
         timings."""
         self._child(self.messages_read, topic).inc(size)
-        for tally, metric in (
-            (self._routed, self.routed),
-            (self._findings, self.findings),
-            (self._used, self.release_used),
-        ):
+        for tally, metric in ((self._routed, self.routed), (self._findings, self.findings)):
             if tally:
                 for labels, count in tally.items():
                     self._child(metric, *labels).inc(count)
                 tally.clear()
+        if self._used:
+            for releases, count in self._used.items():
+                for labels in releases:
+                    self._child(self.release_used, *labels).inc(count)
+            self._used.clear()
         if latencies:
             observe_many(self.end_to_end, latencies)
         for stage, values in self._stage_times.items():
