@@ -96,7 +96,6 @@ def create_app(
     # The app's own scrubber, timed into its metrics: a release swap replaces its code sets,
     # never those of the scrubber it was given.
     own = copy.copy(scrubber)
-    own.stage_timer = metrics.observe_stage
     outboxes = {agent: outbox_for(app, specs) for agent in ("intake", "edits")}
     handlers = ClaimHandlers(
         scrubber=own,
@@ -105,6 +104,7 @@ def create_app(
         history=ChangelogHistory(history_table, outboxes["edits"]),
         metrics=metrics,
         outboxes=outboxes,
+        stage_timer=metrics.observe_stage,
     )
 
     def use_release(release: CodeSetRelease) -> None:
