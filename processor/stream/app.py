@@ -8,7 +8,7 @@ edits   claims.enriched → Scrubber.scrub → claims.clean / claims.risk (keyed
 What an agent does with one message is in `processor.stream.handlers`; how a batch is
 delivered before faust acknowledges it, in `processor.stream.delivery`. Both agents run
 with concurrency 1 (faust-streaming issue 606: with out-of-order acks the consumer can
-commit past a message still in flight) and take their stream in batches (`take_events`: up
+commit past a message still in flight) and take their stream in batches (`take_batches`: up
 to CLAIMS_BATCH_MAX claims, or what came within CLAIMS_BATCH_WAIT_MS).
 """
 
@@ -37,6 +37,7 @@ from processor.stream.delivery import (
     faust_app,
     in_batches,
     outbox_for,
+    settle_collector,
     stop_now,
 )
 from processor.stream.handlers import ClaimHandlers
@@ -95,7 +96,6 @@ def create_app(
     # The app's own scrubber, timed into its metrics: a release swap replaces its code sets,
     # never those of the scrubber it was given.
     own = copy.copy(scrubber)
-    own.stage_timer = metrics.observe_stage
     outboxes = {agent: outbox_for(app, specs) for agent in ("intake", "edits")}
     handlers = ClaimHandlers(
         scrubber=own,
@@ -104,6 +104,7 @@ def create_app(
         history=ChangelogHistory(history_table, outboxes["edits"]),
         metrics=metrics,
         outboxes=outboxes,
+        stage_timer=metrics.observe_stage,
     )
 
     def use_release(release: CodeSetRelease) -> None:
@@ -212,4 +213,5 @@ def run_worker(settings: Settings) -> None:
     worker = faust.Worker(
         stream.app, loglevel=settings.log_level.lower(), quiet=True, override_logging=False
     )
+    settle_collector()
     worker.execute_from_commandline()

@@ -88,7 +88,7 @@ class ChangelogHistory(DocumentHistory):
         if delivery.cancelled() or delivery.exception() is not None:
             return
         meta = delivery.result()
-        if meta is not None and hasattr(meta, "offset"):
+        if getattr(meta, "offset", None) is not None:
             tp = TP(meta.topic, meta.partition)
             if not self._stored:  # the first of a response's records: noted once, after all
                 asyncio.get_running_loop().call_soon(self._note_stored)

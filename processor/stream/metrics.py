@@ -92,7 +92,12 @@ class ClaimMetrics:
             registry=registry,
         )
         self._children: dict[tuple[int | str, ...], Any] = {}
-        self._stage_times: list[tuple[str, float]] = []
+        # Noted per claim, observed per batch (`batch`): plain tallies and float lists, so
+        # that nothing of a claim is kept alive until the batch ends.
+        self._stage_times: dict[str, list[float]] = {}
+        self._routed: dict[tuple[str, str], int] = {}
+        self._findings: dict[tuple[str, str], int] = {}
+        self._used: dict[tuple[tuple[str, str], ...], int] = {}
         self.messages_read = Counter(
             "claims_messages_read",
             "Messages the agents read, by topic",
@@ -127,25 +132,47 @@ class ClaimMetrics:
 
     def observe_stage(self, stage: str, seconds: float) -> None:
         """Noted now, observed with the batch (`batch`)."""
-        self._stage_times.append((stage, seconds))
+        times = self._stage_times.get(stage)
+        if times is None:
+            times = self._stage_times[stage] = []
+        times.append(seconds)
 
-    def batch(
-        self, topic: str, size: int, routed: list[ScrubResult], latencies: list[float]
-    ) -> None:
-        """One batch of an agent: `size` messages read from `topic`, the claims it routed
-        and their end-to-end latencies, and the stage timings noted meanwhile."""
+    def note(self, result: ScrubResult) -> None:
+        """A routed claim, counted with the batch (`batch`): plain dict tallies (a
+        `Counter.update` per claim cost more than the rest of the claim's metrics), the
+        claim's releases tallied as one combination."""
+        routed = self._routed
+        route = (result.route, result.claim.payer.plan_type)
+        routed[route] = routed.get(route, 0) + 1
+        findings = self._findings
+        for finding in result.findings:
+            labels = (finding.edit_id, finding.disposition)
+            findings[labels] = findings.get(labels, 0) + 1
+        used = self._used
+        releases = tuple(result.codeset_versions.items())
+        used[releases] = used.get(releases, 0) + 1
+
+    def batch(self, topic: str, size: int, latencies: list[float]) -> None:
+        """One batch of an agent: `size` messages read from `topic`, and what was noted
+        meanwhile: the claims it routed (`note`), their end-to-end latencies, the stage
+        timings."""
         self._child(self.messages_read, topic).inc(size)
-        if routed:
-            self.results(routed)
+        for tally, metric in ((self._routed, self.routed), (self._findings, self.findings)):
+            if tally:
+                for labels, count in tally.items():
+                    self._child(metric, *labels).inc(count)
+                tally.clear()
+        if self._used:
+            for releases, count in self._used.items():
+                for labels in releases:
+                    self._child(self.release_used, *labels).inc(count)
+            self._used.clear()
         if latencies:
             observe_many(self.end_to_end, latencies)
-        if self._stage_times:
-            by_stage: dict[str, list[float]] = {}
-            for stage, seconds in self._stage_times:
-                by_stage.setdefault(stage, []).append(seconds)
-            self._stage_times.clear()
-            for stage, values in by_stage.items():
+        for stage, values in self._stage_times.items():
+            if values:
                 observe_many(self._child(self.stage_seconds, stage), values)
+                values.clear()
 
     def loaded(self, releases: Iterable[ReleaseInfo], ruleset_version: str) -> None:
         for info in releases:
@@ -153,22 +180,6 @@ class ClaimMetrics:
                 info.kind, info.release_id, info.effective_start.isoformat()
             ).set(1)
         self.ruleset_info.labels(ruleset_version).set(1)
-
-    def results(self, results: Iterable[ScrubResult]) -> None:
-        """Count a batch of routed claims: one increment per label set, not per claim."""
-        routed: TallyCounter[tuple[str, str]] = TallyCounter()
-        findings: TallyCounter[tuple[str, str]] = TallyCounter()
-        used: TallyCounter[tuple[str, str]] = TallyCounter()
-        for result in results:
-            routed[(result.route, result.claim.payer.plan_type)] += 1
-            findings.update((f.edit_id, f.disposition) for f in result.findings)
-            used.update(result.codeset_versions.items())
-        for labels, count in routed.items():
-            self._child(self.routed, *labels).inc(count)
-        for labels, count in findings.items():
-            self._child(self.findings, *labels).inc(count)
-        for labels, count in used.items():
-            self._child(self.release_used, *labels).inc(count)
 
     def _child(self, metric: Counter | Histogram, *labels: str) -> Any:
         """The metric's child for these label values, looked up once (`labels()` is slow)."""

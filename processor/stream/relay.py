@@ -14,7 +14,14 @@ from typing import Any
 import faust
 
 from processor.settings import Settings, load_settings
-from processor.stream.delivery import byte_topics, faust_app, in_batches, outbox_for, stop_now
+from processor.stream.delivery import (
+    byte_topics,
+    faust_app,
+    in_batches,
+    outbox_for,
+    settle_collector,
+    stop_now,
+)
 from processor.stream.topics import Role, TopicSpec, load_topics
 
 
@@ -43,6 +50,7 @@ def main() -> None:
     settings = load_settings(web_enabled=False)
     app = create_relay(settings, load_topics(settings))
     worker = faust.Worker(app, loglevel="warning", quiet=True, override_logging=False)
+    settle_collector()
     worker.execute_from_commandline()
 
 
