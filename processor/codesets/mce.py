@@ -80,6 +80,22 @@ def diagnosis_facts(codesets: CodeSets, code: str, on: date) -> DiagnosisFacts |
     release = codesets.nearest_release("mce", on)
     if release is None:
         return NO_MCE
+    found = _code_facts(release, code)
+    if found is None:
+        return None
+    return found.on(on)
+
+
+def any_period_flags(release: CodeSetRelease, code: str) -> frozenset[str]:
+    """The flags of every row of `code` (as written) in an MCE release, whatever its period:
+    a superset of the flags of the facts `diagnosis_facts` gives for any date it takes from
+    that release (empty when the code is not in the MCE). Worked out once per release and
+    code, for the claim facts that select the diagnosis edits."""
+    found = _code_facts(release, code)
+    return _NO_FLAGS if found is None else found.all_flags
+
+
+def _code_facts(release: CodeSetRelease, code: str) -> _CodeFacts | None:
     codes = _codes_of(release)
     found = codes.get(code, _UNSEEN)
     if found is _UNSEEN:
@@ -87,9 +103,10 @@ def diagnosis_facts(codesets: CodeSets, code: str, on: date) -> DiagnosisFacts |
             codes.clear()
         entry = release.entries.get(code.replace(".", "").upper())
         found = codes[code] = None if entry is None else _CodeFacts(release, entry)
-    if found is None:
-        return None
-    return found.on(on)
+    return found
+
+
+_NO_FLAGS: frozenset[str] = frozenset()
 
 
 class _CodeFacts:
@@ -98,11 +115,12 @@ class _CodeFacts:
     period, once for a date past it); the answer for each date asked about is kept too
     (bounded)."""
 
-    __slots__ = ("by_day", "end", "entry", "facts", "release")
+    __slots__ = ("all_flags", "by_day", "end", "entry", "facts", "release")
 
     def __init__(self, release: CodeSetRelease, entry: MceCode) -> None:
         self.release = release
         self.entry = entry
+        self.all_flags = frozenset(flag for row in entry.rows for flag in row.flags)
         self.end = release.info.nominal_end()
         self.facts: dict[tuple[int, bool], DiagnosisFacts] = {}
         self.by_day: dict[date, DiagnosisFacts] = {}

@@ -15,12 +15,13 @@ from processor.codesets.mce import (
     DiagnosisFacts,
     _Missing,
     age_range,
+    any_period_flags,
     diagnosis_facts,
     mce_loaded,
     mce_valid_on,
     period_text,
 )
-from processor.codesets.model import CodeSetRelease, DiagnosisCode
+from processor.codesets.model import MCE_AGE_GROUPS, CodeSetRelease, DiagnosisCode
 from processor.codesets.store import CodeSets
 from processor.edits.base import ClaimContext, Hit, check
 
@@ -170,28 +171,52 @@ def _first_flagged(ctx: ClaimContext, flag: str) -> Iterator[Hit]:
         yield Hit(None, values, {"diagnosis": first, "mce": found.evidence()})
 
 
-# Claim facts of the first-listed diagnosis (processor.edits.facts): it carries the MCE flag
-# that DX-EXTERNAL-FIRST or DX-MANIFESTATION-FIRST looks for; both hold when no MCE is loaded
-# (the edits say they could not judge).
+# Claim facts of the diagnoses (processor.edits.facts), from the flags of every MCE period
+# of each code (a superset of the flags of the period the edits look at): the first-listed
+# diagnosis carries the flag DX-EXTERNAL-FIRST or DX-MANIFESTATION-FIRST looks for; some
+# diagnosis carries the other sex's flag (SEX-CONFLICT, with the line fact SEX_PROCEDURE
+# for the procedures); some diagnosis has an MCE age group (AGE-CONFLICT). All hold when no
+# MCE is loaded (the edits say they could not judge).
 FIRST_EXTERNAL = "first_dx_external"
 FIRST_MANIFESTATION = "first_dx_manifestation"
-_FIRST_FACTS = {
-    (False, False): frozenset(),
-    (True, False): frozenset({FIRST_EXTERNAL}),
-    (False, True): frozenset({FIRST_MANIFESTATION}),
-    (True, True): frozenset({FIRST_EXTERNAL, FIRST_MANIFESTATION}),
-}
+SEX_DIAGNOSIS = "sex_diagnosis"
+AGE_DIAGNOSIS = "age_diagnosis"
+SEX_PROCEDURE = "sex_procedure"  # a line fact: the code is in a sex-specific range
+DIAGNOSIS_FACTS = frozenset({FIRST_EXTERNAL, FIRST_MANIFESTATION, SEX_DIAGNOSIS, AGE_DIAGNOSIS})
+_AGE_GROUPS = frozenset(MCE_AGE_GROUPS)
+_OTHER_SEX = {"F": "male", "M": "female"}
 
 
-def first_diagnosis_facts(ctx: ClaimContext) -> frozenset[str]:
-    """The claim facts of its first-listed diagnosis on the first date of service."""
-    found = _claim_facts(ctx, ctx.claim.diagnoses[0], _first_dos(ctx))
-    if found is NO_MCE:
-        return _FIRST_FACTS[True, True]
-    if isinstance(found, DiagnosisFacts):
-        flags = found.flags
-        return _FIRST_FACTS["ecodepdx" in flags, "manifestation" in flags]
-    return _FIRST_FACTS[False, False]
+def diagnosis_claim_facts(ctx: ClaimContext) -> set[str]:
+    """The claim facts of its diagnoses (above)."""
+    codesets = ctx.codesets
+    dos = _first_dos(ctx)
+    release = codesets.nearest_release("mce", dos)
+    if release is None:
+        return set(DIAGNOSIS_FACTS)
+    claim = ctx.claim
+    diagnoses = claim.diagnoses
+    facts: set[str] = set()
+    flags = any_period_flags(release, diagnoses[0])
+    if "ecodepdx" in flags:
+        facts.add(FIRST_EXTERNAL)
+    if "manifestation" in flags:
+        facts.add(FIRST_MANIFESTATION)
+    other = _OTHER_SEX.get(claim.patient.sex)
+    # SEX-CONFLICT may read the flags on CMS's last sex edit day, from the release then.
+    sex_release = release
+    if other is not None and dos > LAST_SEX_EDIT_DAY:
+        sex_release = codesets.nearest_release("mce", LAST_SEX_EDIT_DAY) or release
+    for code in diagnoses:
+        flags = any_period_flags(release, code)
+        if not flags.isdisjoint(_AGE_GROUPS):
+            facts.add(AGE_DIAGNOSIS)
+        if other is not None and (
+            other in flags
+            or (sex_release is not release and other in any_period_flags(sex_release, code))
+        ):
+            facts.add(SEX_DIAGNOSIS)
+    return facts
 
 
 @check("DX-EXTERNAL-FIRST", when={FIRST_EXTERNAL})
@@ -224,7 +249,7 @@ def _sex_day(dos: date, policy: str) -> date | None:
     return LAST_SEX_EDIT_DAY if policy == "cms_fy2024" else None
 
 
-@check("SEX-CONFLICT")
+@check("SEX-CONFLICT", when={SEX_DIAGNOSIS, SEX_PROCEDURE})
 def check_sex(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     sex = ctx.claim.patient.sex
     if sex == "U":
@@ -283,7 +308,7 @@ def age_on(birth: date, on: date) -> int:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 
-@check("AGE-CONFLICT")
+@check("AGE-CONFLICT", when={AGE_DIAGNOSIS})
 def check_age(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     dos = _first_dos(ctx)
     if not mce_loaded(ctx.codesets):

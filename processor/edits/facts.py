@@ -24,7 +24,16 @@ from processor.codes import in_ranges
 from processor.codesets import CodeSets
 from processor.codesets.model import CodeSetRelease, PtpEdit
 from processor.codesets.ptp import PtpTable
-from processor.edits.diagnosis import FIRST_EXTERNAL, FIRST_MANIFESTATION, first_diagnosis_facts
+from processor.edits.diagnosis import (
+    AGE_DIAGNOSIS,
+    FEMALE_PROCEDURES,
+    FIRST_EXTERNAL,
+    FIRST_MANIFESTATION,
+    MALE_PROCEDURES,
+    SEX_DIAGNOSIS,
+    SEX_PROCEDURE,
+    diagnosis_claim_facts,
+)
 from processor.edits.format import MODIFIER_FORMAT as _MODIFIER_FORMAT
 from processor.models import EnrichedLine, LineEnrichment
 
@@ -106,6 +115,8 @@ def enrichment_facts(code: str, e: LineEnrichment) -> frozenset[str]:
         facts.add("supply_cpt")
     if in_ranges(code, ORDERED_ITEMS):
         facts.add("ordered_item")
+    if in_ranges(code, FEMALE_PROCEDURES) or in_ranges(code, MALE_PROCEDURES):
+        facts.add(SEX_PROCEDURE)
     return frozenset(facts)
 
 
@@ -134,6 +145,7 @@ LINE_FACTS = frozenset(
         "drug_admin",
         "supply_cpt",
         "ordered_item",
+        SEX_PROCEDURE,
     }
 )
 
@@ -245,6 +257,8 @@ CLAIM_FACTS = frozenset(
         REPLACEMENT_OR_VOID,
         FIRST_EXTERNAL,
         FIRST_MANIFESTATION,
+        SEX_DIAGNOSIS,
+        AGE_DIAGNOSIS,
     }
 )
 FACTS = LINE_FACTS | CLAIM_FACTS
@@ -331,7 +345,7 @@ def claim_facts(ctx: ClaimContext) -> frozenset[str]:
             add(POINTERS)
     if PTP_CODE in facts and len(lines) > 1:
         add(PTP_COLUMN1)
-    facts |= first_diagnosis_facts(ctx)
+    facts |= diagnosis_claim_facts(ctx)
     if ctx.history.claims:
         add(HISTORY)
     if claim.frequency_code in ("7", "8"):
