@@ -35,6 +35,8 @@ from processor.edits.diagnosis import (
     diagnosis_claim_facts,
 )
 from processor.edits.format import MODIFIER_FORMAT as _MODIFIER_FORMAT
+from processor.edits.format import POS_UNKNOWN, pos_unknown
+from processor.edits.provider import NPI_INVALID, npi_valid
 from processor.models import EnrichedLine, LineEnrichment
 
 if TYPE_CHECKING:
@@ -259,6 +261,8 @@ CLAIM_FACTS = frozenset(
         FIRST_MANIFESTATION,
         SEX_DIAGNOSIS,
         AGE_DIAGNOSIS,
+        NPI_INVALID,
+        POS_UNKNOWN,
     }
 )
 FACTS = LINE_FACTS | CLAIM_FACTS
@@ -343,6 +347,20 @@ def claim_facts(ctx: ClaimContext) -> frozenset[str]:
         pointers = line.diagnosis_pointers
         if not pointers or min(pointers) < 1 or max(pointers) > count:
             add(POINTERS)
+        provider = line.rendering_provider
+        if provider is not None and not npi_valid(provider.npi):
+            add(NPI_INVALID)
+        pos = line.place_of_service
+        if pos is not None and pos_unknown(ctx, pos, line.service_date):
+            add(POS_UNKNOWN)
+    if not npi_valid(claim.billing_provider.npi):
+        add(NPI_INVALID)
+    for provider in (claim.rendering_provider, claim.referring_provider):
+        if provider is not None and not npi_valid(provider.npi):
+            add(NPI_INVALID)
+    first_dos = ctx.first_service_date
+    if first_dos is not None and pos_unknown(ctx, claim.place_of_service, first_dos):
+        add(POS_UNKNOWN)
     if PTP_CODE in facts and len(lines) > 1:
         add(PTP_COLUMN1)
     facts |= diagnosis_claim_facts(ctx)
