@@ -205,5 +205,20 @@ def enrich_claim(claim: Claim, codesets: CodeSets) -> EnrichedClaim:
     return construct(EnrichedClaim, values, claim.model_fields_set, claim.__pydantic_extra__)
 
 
+def enrich_claim_in_place(claim: Claim, codesets: CodeSets) -> EnrichedClaim:
+    """`enrich_claim` for a claim nobody else holds (the scrubber's own, just read): the
+    claim and its lines become the enriched models themselves (the same fields, each line's
+    enrichment added last) instead of being copied. The claim must not be used as a `Claim`
+    afterwards."""
+    dme_supplier = is_dme_supplier(claim)
+    set_class = object.__setattr__
+    for line in claim.lines:
+        line.__dict__["enrichment"] = enrich_line(line, codesets, dme_supplier=dme_supplier)
+        line.__pydantic_fields_set__.add("enrichment")
+        set_class(line, "__class__", EnrichedLine)
+    set_class(claim, "__class__", EnrichedClaim)
+    return claim  # type: ignore[return-value]
+
+
 def service_dates(claim: Claim) -> list[date]:
     return [line.service_date for line in claim.lines]

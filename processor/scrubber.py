@@ -47,7 +47,7 @@ from pydantic import BaseModel, ValidationError
 from processor.codesets import CodeSets, load_codesets
 from processor.edits.base import ClaimContext
 from processor.edits.engine import EditFailed, StageTimer, run_edits
-from processor.enrichment import enrich_claim, service_dates
+from processor.enrichment import enrich_claim, enrich_claim_in_place, service_dates
 from processor.formats import FhirError, read_claim_bytes
 from processor.history import HistoryStore, earlier_claims, record_claim
 from processor.models import Claim, DeadLetter, EnrichedClaim, ScrubResult, SourcePosition
@@ -141,7 +141,12 @@ class Scrubber:
             )
         return claim
 
-    def enrich(self, claim: Claim) -> EnrichedClaim:
+    def enrich(self, claim: Claim, *, own: bool = False) -> EnrichedClaim:
+        """The claim with each line's enrichment. With `own` (a claim nobody else holds, as
+        the one `scrub` has just read) the claim itself becomes the enriched claim rather
+        than being copied, and must not be used as a `Claim` afterwards."""
+        if own:
+            return enrich_claim_in_place(claim, self.codesets)
         return enrich_claim(claim, self.codesets)
 
     def patient_key(
@@ -245,7 +250,7 @@ class Scrubber:
                 return claim
             assert raw is not None
             stage = "enrich"
-            enriched = self.enrich(claim)
+            enriched = self.enrich(claim, own=True)  # read here, held by nobody else
             return self.evaluate(
                 enriched, digest=content_digest(raw), source=source.position(), history=history
             )
