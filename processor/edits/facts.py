@@ -305,25 +305,32 @@ def line_facts(codesets: CodeSets, line: EnrichedLine) -> frozenset[str]:
 
 
 def claim_facts(ctx: ClaimContext) -> frozenset[str]:
-    """Every fact that holds on some line of the claim, and the claim's own facts."""
+    """Every fact that holds on some line of the claim, and the claim's own facts.
+
+    Reads the models' values from their `__dict__` (every field is there): an attribute of a
+    pydantic model goes through its `__getattr__` hook, and this runs for every claim."""
     claim = ctx.claim
+    values = claim.__dict__
     codesets = ctx.codesets
-    lines = claim.lines
+    lines = values["lines"]
     facts: set[str] = set()
     add = facts.add
     received_on = ctx.received_on
-    count = len(claim.diagnoses)
+    count = len(values["diagnoses"])
     day_mue: set[tuple[str, date]] | None = None
     for line in lines:
-        private = line.enrichment.__pydantic_private__
+        v = line.__dict__
+        enrichment = v["enrichment"]
+        private = enrichment.__pydantic_private__
         found = private.get("_line_facts") if private is not None else None
         if found is None:
             found = line_facts(codesets, line)
         facts |= found
+        units = v["units"]
         if "mue_day" in found:
-            mue = line.enrichment.mue
-            day = (line.procedure_code, line.service_date)
-            if mue is not None and line.units > mue.value:
+            mue = enrichment.mue
+            day = (v["procedure_code"], v["service_date"])
+            if mue is not None and units > mue.value:
                 add(MUE_DAY_TOTAL)
             elif day_mue is None:
                 day_mue = {day}
@@ -331,41 +338,42 @@ def claim_facts(ctx: ClaimContext) -> frozenset[str]:
                 add(MUE_DAY_TOTAL)  # two lines of one code and day: their total counts
             else:
                 day_mue.add(day)
-        modifiers = line.modifiers
+        modifiers = v["modifiers"]
         if modifiers:
             key = tuple(modifiers)
             found = _MODIFIER_FACTS.get(key)
             facts |= found if found is not None else modifier_facts(key)
-        if line.drug is not None:
+        if v["drug"] is not None:
             add(NDC)
-        if line.units <= _ZERO:
+        if units <= _ZERO:
             add(UNITS)
-        if line.charge < _ZERO:
+        if v["charge"] < _ZERO:
             add(CHARGE)
-        if line.service_date_end is not None or line.service_date > received_on:
+        if v["service_date_end"] is not None or v["service_date"] > received_on:
             add(DATES)
-        pointers = line.diagnosis_pointers
+        pointers = v["diagnosis_pointers"]
         if not pointers or min(pointers) < 1 or max(pointers) > count:
             add(POINTERS)
-        provider = line.rendering_provider
+        provider = v["rendering_provider"]
         if provider is not None and not npi_valid(provider.npi):
             add(NPI_INVALID)
-        pos = line.place_of_service
-        if pos is not None and pos_unknown(ctx, pos, line.service_date):
+        pos = v["place_of_service"]
+        if pos is not None and pos_unknown(ctx, pos, v["service_date"]):
             add(POS_UNKNOWN)
-    if not npi_valid(claim.billing_provider.npi):
+    if not npi_valid(values["billing_provider"].npi):
         add(NPI_INVALID)
-    for provider in (claim.rendering_provider, claim.referring_provider):
+    for name in ("rendering_provider", "referring_provider"):
+        provider = values[name]
         if provider is not None and not npi_valid(provider.npi):
             add(NPI_INVALID)
     first_dos = ctx.first_service_date
-    if first_dos is not None and pos_unknown(ctx, claim.place_of_service, first_dos):
+    if first_dos is not None and pos_unknown(ctx, values["place_of_service"], first_dos):
         add(POS_UNKNOWN)
     if PTP_CODE in facts and len(lines) > 1:
         add(PTP_COLUMN1)
     facts |= diagnosis_claim_facts(ctx)
     if ctx.history.claims:
         add(HISTORY)
-    if claim.frequency_code in ("7", "8"):
+    if values["frequency_code"] in ("7", "8"):
         add(REPLACEMENT_OR_VOID)
     return frozenset(facts)
