@@ -57,11 +57,12 @@ def _status(entry: ProcedureCode | None, on: date) -> CodeStatusValue:
 def enrich_line(line: ServiceLine, codesets: CodeSets, *, dme_supplier: bool) -> LineEnrichment:
     """The line's enrichment, worked out once per code, release combination, MUE table and
     NDC (the code sets' memo) and shared by every line that has them."""
-    drug = line.drug
+    v = line.__dict__  # the fields, without pydantic's attribute hook on each
+    drug = v["drug"]
     key = (
         "enrichment",
-        line.procedure_code,
-        codesets.day(line.service_date).key,
+        v["procedure_code"],
+        codesets.day(v["service_date"]).key,
         dme_supplier,
         drug.ndc if drug is not None else None,
     )

@@ -233,23 +233,26 @@ def record_claim(
     retention_days: int,
 ) -> None:
     """Store the patient's history with this claim added after the ones it was judged by."""
-    lines: list[ServiceLine] = claim.lines
-    records = tuple(
-        [
+    values = claim.__dict__  # the fields, without pydantic's attribute hook on each
+    lines: list[ServiceLine] = values["lines"]
+    records = []
+    for line in lines:
+        v = line.__dict__
+        records.append(
             LineRecord(
-                line.service_date,
-                line.procedure_code,
-                tuple(line.modifiers),
-                str(line.units.normalize()),
+                v["service_date"],
+                v["procedure_code"],
+                tuple(v["modifiers"]),
+                str(v["units"].normalize()),
                 rendering_npi(line),
             )
-            for line in lines
-        ]
-    )
+        )
     last = max([x.service_date for x in records]) if records else None
-    record = ClaimRecord(claim.claim_id, claim.frequency_code, where, records, "active", last)
+    record = ClaimRecord(
+        values["claim_id"], values["frequency_code"], where, tuple(records), "active", last
+    )
     store.put_records(
-        claim.patient_key, _updated(prior, record, claim.original_claim_id, retention_days)
+        claim.patient_key, _updated(prior, record, values["original_claim_id"], retention_days)
     )
 
 

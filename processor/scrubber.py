@@ -327,7 +327,24 @@ def non_finite_field(claim: Claim) -> str | None:
     """The first pass-through field of the claim that holds a non-finite float (a `NaN` or
     `Infinity` literal, or a number beyond the double range), as a dotted path; None when
     there is none. The typed numbers (charge, units, quantity) are decimals that pydantic
-    keeps finite already. Cheap when, as usual, the claim has no extra fields."""
+    keeps finite already. Cheap when, as usual, the claim has no extra fields: one test of
+    each model's extras, its fields read from its `__dict__`."""
+    values = claim.__dict__
+    if claim.__pydantic_extra__ or any(
+        values[name] is not None and values[name].__pydantic_extra__ for name in CLAIM_NESTED
+    ):
+        return _non_finite_in_models(claim)
+    for line in values["lines"]:
+        v = line.__dict__
+        if line.__pydantic_extra__ or any(
+            v[name] is not None and v[name].__pydantic_extra__ for name in LINE_NESTED
+        ):
+            return _non_finite_in_models(claim)
+    return None
+
+
+def _non_finite_in_models(claim: Claim) -> str | None:
+    """`non_finite_field` for a claim with extra fields somewhere."""
     for line, name, model in _models(claim):
         extra = model.__pydantic_extra__
         if extra:
