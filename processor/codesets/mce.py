@@ -90,9 +90,31 @@ def any_period_flags(release: CodeSetRelease, code: str) -> frozenset[str]:
     """The flags of every row of `code` (as written) in an MCE release, whatever its period:
     a superset of the flags of the facts `diagnosis_facts` gives for any date it takes from
     that release (empty when the code is not in the MCE). Worked out once per release and
-    code, for the claim facts that select the diagnosis edits."""
-    found = _code_facts(release, code)
-    return _NO_FLAGS if found is None else found.all_flags
+    code, for the claim facts that select the diagnosis edits; `any_period_flags_table`
+    holds the answers given so far."""
+    table = any_period_flags_table(release)
+    found = table.get(code)
+    if found is None:
+        facts = _code_facts(release, code)
+        found = _NO_FLAGS if facts is None else facts.all_flags
+        if len(table) >= _MAX_CODES:
+            table.clear()
+        table[code] = found
+    return found
+
+
+def any_period_flags_table(release: CodeSetRelease) -> dict[str, frozenset[str]]:
+    """The codes of `release` asked about so far and their `any_period_flags`: read it, and
+    call `any_period_flags` for a code it lacks."""
+    found = _FLAGS_BY_RELEASE.get(id(release))
+    if found is None or found[0] is not release:
+        if len(_FLAGS_BY_RELEASE) >= 64:
+            _FLAGS_BY_RELEASE.clear()
+        found = _FLAGS_BY_RELEASE[id(release)] = (release, {})
+    return found[1]
+
+
+_FLAGS_BY_RELEASE: dict[int, tuple[CodeSetRelease, dict[str, frozenset[str]]]] = {}
 
 
 def _code_facts(release: CodeSetRelease, code: str) -> _CodeFacts | None:

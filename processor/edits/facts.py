@@ -26,6 +26,7 @@ from processor.codesets.model import CodeSetRelease, PtpEdit
 from processor.codesets.ptp import PtpTable
 from processor.edits.diagnosis import (
     AGE_DIAGNOSIS,
+    DX_PROBLEM,
     FEMALE_PROCEDURES,
     FIRST_EXTERNAL,
     FIRST_MANIFESTATION,
@@ -261,6 +262,7 @@ CLAIM_FACTS = frozenset(
         FIRST_MANIFESTATION,
         SEX_DIAGNOSIS,
         AGE_DIAGNOSIS,
+        DX_PROBLEM,
         NPI_INVALID,
         POS_UNKNOWN,
     }
