@@ -37,6 +37,7 @@ from processor.edits.diagnosis import (
 )
 from processor.edits.format import MODIFIER_FORMAT as _MODIFIER_FORMAT
 from processor.edits.format import POS_UNKNOWN, pos_unknown
+from processor.edits.items import NDC_PROBLEM, ndc_problem
 from processor.edits.provider import NPI_INVALID, npi_valid
 from processor.models import EnrichedLine, LineEnrichment
 
@@ -127,6 +128,7 @@ LINE_FACTS = frozenset(
     {
         MODIFIERS,
         NDC,
+        NDC_PROBLEM,
         PTP_CODE,
         "bad_code_format",
         "code_invalid",
@@ -226,6 +228,8 @@ def line_column1(codesets: CodeSets, line: EnrichedLine) -> Column1 | None:
 # 50 with either (MOD-LATERALITY).
 MODIFIER_FORMAT = "modifier_format"
 PC_TC = "pc_tc_modifier"
+# A line's two-character modifier that neither modifier list in force has (MOD-UNKNOWN).
+MODIFIER_UNKNOWN = "modifier_unknown"
 LATERALITY = "laterality_modifiers"
 # Facts of the line's own values: units not above zero (UNITS), a negative charge (CHARGE),
 # an end date or a start after the receipt day (DOS-DATES), no diagnosis pointer or one
@@ -248,6 +252,7 @@ REPLACEMENT_OR_VOID = "replacement_or_void"
 CLAIM_FACTS = frozenset(
     {
         MODIFIER_FORMAT,
+        MODIFIER_UNKNOWN,
         PC_TC,
         LATERALITY,
         UNITS,
@@ -290,6 +295,25 @@ def modifier_facts(modifiers: tuple[str, ...]) -> frozenset[str]:
             _MODIFIER_FACTS.clear()
         found = _MODIFIER_FACTS[modifiers] = frozenset(facts)
     return found
+
+
+def some_modifier_unknown(codesets: CodeSets, modifiers: tuple[str, ...], on: date) -> bool:
+    """Whether some two-character modifier of the list is in neither modifier list in force
+    on `on` (MOD-UNKNOWN's verdict per modifier and release combination, shared with it)."""
+    memo = codesets.memo
+    day_key = codesets.day(on).key
+    for modifier in modifiers:
+        if len(modifier) != 2:
+            continue
+        key = ("modifier unknown", modifier, day_key)
+        unknown = memo.get(key)
+        if unknown is None:
+            from processor.edits.modifiers import _unknown_modifier  # it imports this module
+
+            unknown = codesets.memoised(key, partial(_unknown_modifier, codesets, modifier, on))
+        if unknown:
+            return True
+    return False
 
 
 def line_facts(codesets: CodeSets, line: EnrichedLine) -> frozenset[str]:
@@ -345,8 +369,15 @@ def claim_facts(ctx: ClaimContext) -> frozenset[str]:
             key = tuple(modifiers)
             found = _MODIFIER_FACTS.get(key)
             facts |= found if found is not None else modifier_facts(key)
-        if v["drug"] is not None:
+            if MODIFIER_UNKNOWN not in facts and some_modifier_unknown(
+                codesets, key, v["service_date"]
+            ):
+                add(MODIFIER_UNKNOWN)
+        drug = v["drug"]
+        if drug is not None:
             add(NDC)
+            if ndc_problem(drug):
+                add(NDC_PROBLEM)
         if units <= _ZERO:
             add(UNITS)
         if v["charge"] < _ZERO:
