@@ -401,7 +401,8 @@ def _text(value: str | None) -> str | None:
 def _source_text(source: SourcePosition | None) -> str:
     if source is None:
         return ""
-    return f"{source.topic}/{source.partition}/{source.offset}"
+    v = source.__dict__  # the fields, without pydantic's attribute hook on each
+    return f"{v['topic']}/{v['partition']}/{v['offset']}"
 
 
 def _is_utf8(raw: bytes) -> bool:

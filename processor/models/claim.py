@@ -107,7 +107,8 @@ class Claim(_Open):
     @property
     def patient_key(self) -> str:
         """The history key of topics.md: payer_id + member_id. Never logged."""
-        return f"{self.payer.payer_id}|{self.patient.member_id}"
+        v = self.__dict__  # the fields, without pydantic's attribute hook on each
+        return f"{v['payer'].payer_id}|{v['patient'].member_id}"
 
 
 # The models a claim and a service line nest (attribute names, in declaration order); none
