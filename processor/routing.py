@@ -67,6 +67,7 @@ def event_id(content_digest: str, codeset_versions: Mapping[str, str], ruleset_v
     return uuid5_text(EVENT_NAMESPACE, f"{content_digest}|{versions}|{ruleset_version}")
 
 
+_NAMESPACE_BYTES: dict[uuid.UUID, bytes] = {}
 _VERSION_5 = 0x5 << 76
 _VARIANT_RFC4122 = 0x2 << 62
 _KEEP = ~((0xF << 76) | (0x3 << 62)) & ((1 << 128) - 1)
@@ -75,7 +76,10 @@ _KEEP = ~((0xF << 76) | (0x3 << 62)) & ((1 << 128) - 1)
 def uuid5_text(namespace: uuid.UUID, name: str) -> str:
     """`str(uuid.uuid5(namespace, name))` without building UUID objects (RFC 4122 §4.3:
     SHA-1 of namespace and name, version 5, RFC 4122 variant)."""
-    digest = hashlib.sha1(namespace.bytes + name.encode(), usedforsecurity=False).digest()
+    prefix = _NAMESPACE_BYTES.get(namespace)
+    if prefix is None:  # `UUID.bytes` builds the bytes on every read
+        prefix = _NAMESPACE_BYTES[namespace] = namespace.bytes
+    digest = hashlib.sha1(prefix + name.encode(), usedforsecurity=False).digest()
     value = (int.from_bytes(digest[:16]) & _KEEP) | _VERSION_5 | _VARIANT_RFC4122
     h = f"{value:032x}"
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"

@@ -94,8 +94,8 @@ class Claim(_Open):
     def _unique_line_numbers(self) -> Claim:
         # Findings, enrichment and at-risk amounts are addressed by line number: a claim
         # with two lines of one number cannot be reported on unambiguously.
-        lines = self.lines
-        if len({line.line_number for line in lines}) == len(lines):
+        lines = self.__dict__["lines"]  # without pydantic's attribute hook (every claim)
+        if len({line.__dict__["line_number"] for line in lines}) == len(lines):
             return self  # the usual case: one set, no loop in Python
         seen: set[int] = set()
         for line in self.lines:
