@@ -11,8 +11,8 @@ the lines of its partition (finding a line's patient key costs a few microsecond
 the hundred or more of scrubbing it, and this way no process waits for another to split the
 file); each writes its outputs to a file of its own, and the first also writes the partition
 of every line as it reads. The parent merges the outputs back into input order while they
-run: a line is copied once its process has flushed it (a read of one line from one file per
-input line, no parsing).
+run: each step reads what the output files have gained in one read each and copies the
+complete lines the order allows in one write (no parsing).
 """
 
 from __future__ import annotations
@@ -88,30 +88,49 @@ def _work(
 
 class _Merge:
     """The processes' outputs back in input order, while they run: the partition of each
-    line comes from the order file (written by the first process as it reads), and a line
-    is copied once its process has flushed that many outputs (`done`)."""
+    line comes from the order file (written by the first process as it reads). Each step
+    reads what the files have gained since the last in one read each, splits off the
+    complete lines (an output is one JSON line: no newline inside), copies as many lines as
+    the order allows and writes them in one write."""
 
     def __init__(self, outputs: list[Path], order_path: Path, output: IO[bytes]) -> None:
-        self.readers = [path.open("rb") for path in outputs]
-        self.order = order_path.open("rb")
+        self.readers = [path.open("rb", buffering=0) for path in outputs]
+        self.order = order_path.open("rb", buffering=0)
         self.output = output
         self.pending = bytearray()  # partitions of lines read from the order, not yet copied
-        self.copied = [0] * len(outputs)
+        self.lines: list[list[bytes]] = [[] for _ in outputs]  # complete, not yet copied
+        self.next = [0] * len(outputs)  # the first line of `lines` not yet copied
+        self.partial = [b""] * len(outputs)  # the start of a line not yet complete
         self.written = 0
 
-    def step(self, done: Any) -> None:
+    def step(self) -> None:
         self.pending += self.order.read()
-        available = done[:]
-        copied, readers, write = self.copied, self.readers, self.output.write
-        taken = 0
+        lines, nexts = self.lines, self.next
+        for part, reader in enumerate(self.readers):
+            chunk = reader.read()
+            if not chunk:
+                continue
+            data = self.partial[part] + chunk
+            end = data.rfind(b"\n") + 1
+            self.partial[part] = data[end:]
+            if end:
+                if nexts[part]:
+                    del lines[part][: nexts[part]]
+                    nexts[part] = 0
+                lines[part].extend(data[:end].splitlines(keepends=True))
+        available = [len(items) for items in lines]
+        copy: list[bytes] = []
+        append = copy.append
         for part in self.pending:
-            if copied[part] >= available[part]:
+            at = nexts[part]
+            if at >= available[part]:
                 break
-            write(readers[part].readline())
-            copied[part] += 1
-            taken += 1
-        del self.pending[:taken]
-        self.written += taken
+            append(lines[part][at])
+            nexts[part] = at + 1
+        if copy:
+            self.output.write(b"".join(copy))
+            del self.pending[: len(copy)]
+            self.written += len(copy)
 
     def __enter__(self) -> _Merge:
         return self
@@ -163,7 +182,7 @@ def scrub_file_parallel(
         summaries: dict[int, tuple[dict[str, int], dict[str, int]]] = {}
         with _Merge(outputs, order_path, output) as merge:
             while len(summaries) < jobs:
-                merge.step(done)
+                merge.step()
                 try:
                     index, routes, findings = results.get(timeout=0.05)
                     summaries[index] = (routes, findings)
@@ -181,7 +200,7 @@ def scrub_file_parallel(
                     bar.refresh()
             for process in processes:
                 process.join()
-            merge.step(done)
+            merge.step()
             count = merge.written
         if bar is not None:
             bar.n = count
