@@ -57,13 +57,23 @@ _VERSIONS_TEXT: dict[tuple[tuple[str, str], ...], str] = {}
 def event_id(content_digest: str, codeset_versions: Mapping[str, str], ruleset_version: str) -> str:
     """Same claim content (the input message bytes), code-set releases and rule set: same id,
     so consumers can drop the duplicates at-least-once delivery brings."""
-    key = tuple(codeset_versions.items())  # the text is kept per set of releases
+    return event_id_of_text(content_digest, versions_text(codeset_versions), ruleset_version)
+
+
+def versions_text(codeset_versions: Mapping[str, str]) -> str:
+    """The code-set releases as the event id names them (kept per set of releases)."""
+    key = tuple(codeset_versions.items())
     versions = _VERSIONS_TEXT.get(key)
     if versions is None:
         versions = ",".join(f"{k}={v}" for k, v in sorted(codeset_versions.items()))
         if len(_VERSIONS_TEXT) >= 4096:
             _VERSIONS_TEXT.clear()
         _VERSIONS_TEXT[key] = versions
+    return versions
+
+
+def event_id_of_text(content_digest: str, versions: str, ruleset_version: str) -> str:
+    """`event_id` with the releases given as their `versions_text`."""
     return uuid5_text(EVENT_NAMESPACE, f"{content_digest}|{versions}|{ruleset_version}")
 
 

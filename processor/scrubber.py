@@ -39,7 +39,7 @@ import math
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import orjson
 from pydantic import BaseModel, ValidationError
@@ -55,12 +55,13 @@ from processor.models.claim import CLAIM_NESTED, LINE_NESTED
 from processor.models.construct import construct
 from processor.models.outputs import ErrorKind
 from processor.profiles import Ruleset, load_ruleset
-from processor.routing import content_digest, event_id, route_claim
+from processor.routing import content_digest, event_id_of_text, route_claim, versions_text
 from processor.settings import Settings
 
 log = logging.getLogger("processor")
 Clock = Callable[[], datetime]
 _MAX_ERRORS_IN_MESSAGE = 5
+_MAX_VERSIONS = 20_000  # dates of service kept with their releases (the cache starts over)
 
 
 def utcnow() -> datetime:
@@ -112,6 +113,7 @@ class Scrubber:
         self.clock = clock
         self.stage_timer = stage_timer
         self.history_retention_days = history_retention_days
+        self._versions_of: dict[tuple[date, ...], tuple[CodeSets, dict[str, str], str]] = {}
 
     # -- the hops ---------------------------------------------------------------------------
     def read(self, raw: bytes | None, *, key: str | None, source: Source) -> Claim | DeadLetter:
@@ -197,7 +199,7 @@ class Scrubber:
             findings = run_edits(context, profile.stages, self.stage_timer)
             stage = "route"
             route, risk_level, amount = route_claim(claim, findings)
-            versions = self.codesets.versions_for(service_dates(claim))
+            versions, versions_text = self._versions(service_dates(claim))
             stage = "history"
             if history is not None:
                 record_claim(
@@ -215,7 +217,7 @@ class Scrubber:
         return construct(
             ScrubResult,
             {
-                "event_id": event_id(digest, versions, self.ruleset.version),
+                "event_id": event_id_of_text(digest, versions_text, self.ruleset.version),
                 "event_type": "claim.denial_risk" if route == "risk" else "claim.clean",
                 "schema_version": "1",
                 "claim_id": claim.claim_id,
@@ -230,6 +232,18 @@ class Scrubber:
                 "claim": claim,
             },
         )
+
+    def _versions(self, dates: list[date]) -> tuple[dict[str, str], str]:
+        """The releases in force on the dates (the result's own copy) and their text for the
+        event id, kept per dates of service and code sets (which a new release replaces)."""
+        key = tuple(dates)
+        found = self._versions_of.get(key)
+        if found is None or found[0] is not self.codesets:
+            versions = self.codesets.versions_for(key)
+            if len(self._versions_of) >= _MAX_VERSIONS:
+                self._versions_of.clear()
+            found = self._versions_of[key] = (self.codesets, versions, versions_text(versions))
+        return dict(found[1]), found[2]
 
     # -- offline ----------------------------------------------------------------------------
     def scrub(
