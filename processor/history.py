@@ -167,6 +167,18 @@ def _updated(
     claims: dict[str, ClaimRecord], record: ClaimRecord, original: str | None, retention_days: int
 ) -> dict[str, ClaimRecord]:
     """`updated` for a record whose last date of service is its lines' latest."""
+    if not claims and record.frequency != "8":
+        # The patient's first claim (the usual case): the record alone, unless retention
+        # drops some of its lines (as below: the horizon is before its own last date).
+        last = record.last_service_date
+        if last is None:
+            return {record.claim_id: record}
+        horizon = last - _retention(retention_days, last)
+        for x in record.lines:
+            if x.service_date < horizon:
+                break
+        else:
+            return {record.claim_id: record}
     result = dict(claims)
     if record.frequency in ("7", "8") and original and original in result:
         status = "replaced" if record.frequency == "7" else "voided"
@@ -182,7 +194,7 @@ def _updated(
             newest = day
     if newest is None:
         return result
-    horizon = newest - min(timedelta(days=retention_days), newest - date.min)
+    horizon = newest - _retention(retention_days, newest)
     if _all_within(result, horizon):
         return result  # nothing to drop (the usual case)
     kept = {}
@@ -193,6 +205,12 @@ def _updated(
             item = replace(item, lines=tuple(x for x in item.lines if x.service_date >= horizon))
         kept[claim_id] = item
     return kept
+
+
+def _retention(retention_days: int, newest: date) -> timedelta:
+    """How far back from the newest date of service history is kept (never before
+    `date.min`)."""
+    return min(timedelta(days=retention_days), newest - date.min)
 
 
 def _all_within(claims: dict[str, ClaimRecord], horizon: date) -> bool:
