@@ -22,6 +22,8 @@ from processor.codesets.model import (
     MceAgeRange,
     MceCode,
     MceRow,
+    kept,
+    release_table,
 )
 from processor.codesets.store import CodeSets
 
@@ -92,40 +94,29 @@ def any_period_flags(release: CodeSetRelease, code: str) -> frozenset[str]:
     that release (empty when the code is not in the MCE). Worked out once per release and
     code, for the claim facts that select the diagnosis edits; `any_period_flags_table`
     holds the answers given so far."""
-    table = any_period_flags_table(release)
-    found = table.get(code)
-    if found is None:
+
+    def flags() -> frozenset[str]:
         facts = _code_facts(release, code)
-        found = _NO_FLAGS if facts is None else facts.all_flags
-        if len(table) >= _MAX_CODES:
-            table.clear()
-        table[code] = found
-    return found
+        return _NO_FLAGS if facts is None else facts.all_flags
+
+    return kept(any_period_flags_table(release), code, flags, _MAX_CODES)
 
 
 def any_period_flags_table(release: CodeSetRelease) -> dict[str, frozenset[str]]:
     """The codes of `release` asked about so far and their `any_period_flags`: read it, and
     call `any_period_flags` for a code it lacks."""
-    found = _FLAGS_BY_RELEASE.get(id(release))
-    if found is None or found[0] is not release:
-        if len(_FLAGS_BY_RELEASE) >= 64:
-            _FLAGS_BY_RELEASE.clear()
-        found = _FLAGS_BY_RELEASE[id(release)] = (release, {})
-    return found[1]
+    return release_table(_FLAGS_BY_RELEASE, release)
 
 
 _FLAGS_BY_RELEASE: dict[int, tuple[CodeSetRelease, dict[str, frozenset[str]]]] = {}
 
 
 def _code_facts(release: CodeSetRelease, code: str) -> _CodeFacts | None:
-    codes = _codes_of(release)
-    found = codes.get(code, _UNSEEN)
-    if found is _UNSEEN:
-        if len(codes) >= _MAX_CODES:
-            codes.clear()
+    def facts() -> _CodeFacts | None:
         entry = release.entries.get(code.replace(".", "").upper())
-        found = codes[code] = None if entry is None else _CodeFacts(release, entry)
-    return found
+        return None if entry is None else _CodeFacts(release, entry)
+
+    return kept(release_table(_BY_RELEASE, release), code, facts, _MAX_CODES)
 
 
 _NO_FLAGS: frozenset[str] = frozenset()
@@ -174,20 +165,8 @@ class _CodeFacts:
 
 
 _MAX_DAYS_PER_CODE = 1024
-_UNSEEN: Any = object()
 _MAX_CODES = 200_000  # codes as written, per release (hostile input cannot grow it unbounded)
 _BY_RELEASE: dict[int, tuple[CodeSetRelease, dict[str, _CodeFacts | None]]] = {}
-
-
-def _codes_of(release: CodeSetRelease) -> dict[str, _CodeFacts | None]:
-    """The codes asked about in `release` (the entry keeps the release alive, so its id is
-    not reused while the entry is there)."""
-    found = _BY_RELEASE.get(id(release))
-    if found is None or found[0] is not release:
-        if len(_BY_RELEASE) >= 64:
-            _BY_RELEASE.clear()
-        found = _BY_RELEASE[id(release)] = (release, {})
-    return found[1]
 
 
 def _facts(

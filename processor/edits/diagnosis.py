@@ -21,7 +21,13 @@ from processor.codesets.mce import (
     mce_valid_on,
     period_text,
 )
-from processor.codesets.model import MCE_AGE_GROUPS, CodeSetRelease, DiagnosisCode
+from processor.codesets.model import (
+    MCE_AGE_GROUPS,
+    CodeSetRelease,
+    DiagnosisCode,
+    kept,
+    release_table,
+)
 from processor.codesets.store import CodeSets
 from processor.edits.base import ClaimContext, Hit, check
 
@@ -147,23 +153,16 @@ def icd10cm_verdict(release: CodeSetRelease, code: str) -> tuple[str, str] | Non
     """`_problem` of a diagnosis code (as written) in an ICD-10-CM release in force: the same
     for every date that release is in force, worked out once per release and code;
     `_verdicts_of` holds the answers given so far."""
-    verdicts = _verdicts_of(release)
-    found = verdicts.get(code, _UNSEEN)
-    if found is _UNSEEN:
-        if len(verdicts) >= _MAX_VERDICTS:
-            verdicts.clear()
+
+    def verdict() -> tuple[str, str] | None:
         entry = release.entries.get(code.replace(".", "").upper())
-        found = verdicts[code] = _problem(entry, release.info.release_id)
-    return found
+        return _problem(entry, release.info.release_id)
+
+    return kept(_verdicts_of(release), code, verdict, _MAX_VERDICTS)
 
 
 def _verdicts_of(release: CodeSetRelease) -> dict[str, tuple[str, str] | None]:
-    found = _VERDICTS.get(id(release))
-    if found is None or found[0] is not release:  # the entry keeps the release alive
-        if len(_VERDICTS) >= 64:
-            _VERDICTS.clear()
-        found = _VERDICTS[id(release)] = (release, {})
-    return found[1]
+    return release_table(_VERDICTS, release)
 
 
 _UNSEEN: Any = object()
