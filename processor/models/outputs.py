@@ -192,13 +192,8 @@ def _claim_values(claim: EnrichedClaim) -> dict[str, Any] | None:
         if offset is not None and offset.seconds % 60:
             return None  # orjson rounds an offset with seconds where pydantic truncates
     document = dict(values)
-    for name in CLAIM_NESTED:  # the nested models by their values
-        model = values[name]
-        if model is not None:
-            found = _flat_values(model)
-            if found is None:
-                return None
-            document[name] = found
+    if not _nested_values(document, CLAIM_NESTED):
+        return None
     lines = []
     for line in values["lines"]:
         found = _line_values(line)
@@ -219,13 +214,8 @@ def _line_values(line: EnrichedLine) -> dict[str, Any] | None:
     document = dict(values)
     document["units"] = str(values["units"])  # decimals as pydantic writes them
     document["charge"] = str(values["charge"])
-    for name in LINE_NESTED:  # the nested models by their values
-        model = values[name]
-        if model is not None:
-            found = _flat_values(model)
-            if found is None:
-                return None
-            document[name] = found
+    if not _nested_values(document, LINE_NESTED):
+        return None
     extra = line.__pydantic_extra__
     if extra:  # the line's extras before its enrichment, which is written last
         del document["enrichment"]
@@ -235,6 +225,19 @@ def _line_values(line: EnrichedLine) -> dict[str, Any] | None:
     fragment = private.get("_json") if private is not None else None
     document["enrichment"] = fragment if fragment is not None else enrichment.json_fragment()
     return document
+
+
+def _nested_values(document: dict[str, Any], names: tuple[str, ...]) -> bool:
+    """Replace the nested models named in `document` by their values; False when one of
+    them cannot be written this way."""
+    for name in names:
+        model = document[name]
+        if model is not None:
+            found = _flat_values(model)
+            if found is None:
+                return False
+            document[name] = found
+    return True
 
 
 def _flat_values(model: BaseModel) -> dict[str, Any] | None:
