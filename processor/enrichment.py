@@ -57,11 +57,12 @@ def _status(entry: ProcedureCode | None, on: date) -> CodeStatusValue:
 def enrich_line(line: ServiceLine, codesets: CodeSets, *, dme_supplier: bool) -> LineEnrichment:
     """The line's enrichment, worked out once per code, release combination, MUE table and
     NDC (the code sets' memo) and shared by every line that has them."""
-    drug = line.drug
+    v = line.__dict__  # the fields, without pydantic's attribute hook on each
+    drug = v["drug"]
     key = (
         "enrichment",
-        line.procedure_code,
-        codesets.day(line.service_date).key,
+        v["procedure_code"],
+        codesets.day(v["service_date"]).key,
         dme_supplier,
         drug.ndc if drug is not None else None,
     )
@@ -205,5 +206,21 @@ def enrich_claim(claim: Claim, codesets: CodeSets) -> EnrichedClaim:
     return construct(EnrichedClaim, values, claim.model_fields_set, claim.__pydantic_extra__)
 
 
+def enrich_claim_in_place(claim: Claim, codesets: CodeSets) -> EnrichedClaim:
+    """`enrich_claim` for a claim nobody else holds (the scrubber's own, just read): the
+    claim and its lines become the enriched models themselves (the same fields, each line's
+    enrichment added last) instead of being copied. The claim must not be used as a `Claim`
+    afterwards."""
+    dme_supplier = is_dme_supplier(claim)
+    set_class = object.__setattr__
+    for line in claim.lines:
+        line.__dict__["enrichment"] = enrich_line(line, codesets, dme_supplier=dme_supplier)
+        line.__pydantic_fields_set__.add("enrichment")
+        set_class(line, "__class__", EnrichedLine)
+    set_class(claim, "__class__", EnrichedClaim)
+    return claim  # type: ignore[return-value]
+
+
 def service_dates(claim: Claim) -> list[date]:
-    return [line.service_date for line in claim.lines]
+    # The fields read from `__dict__`, without pydantic's attribute hook (every claim).
+    return [line.__dict__["service_date"] for line in claim.__dict__["lines"]]

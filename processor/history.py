@@ -167,6 +167,18 @@ def _updated(
     claims: dict[str, ClaimRecord], record: ClaimRecord, original: str | None, retention_days: int
 ) -> dict[str, ClaimRecord]:
     """`updated` for a record whose last date of service is its lines' latest."""
+    if not claims and record.frequency != "8":
+        # The patient's first claim (the usual case): the record alone, unless retention
+        # drops some of its lines (as below: the horizon is before its own last date).
+        last = record.last_service_date
+        if last is None:
+            return {record.claim_id: record}
+        horizon = last - _retention(retention_days, last)
+        for x in record.lines:
+            if x.service_date < horizon:
+                break
+        else:
+            return {record.claim_id: record}
     result = dict(claims)
     if record.frequency in ("7", "8") and original and original in result:
         status = "replaced" if record.frequency == "7" else "voided"
@@ -182,7 +194,7 @@ def _updated(
             newest = day
     if newest is None:
         return result
-    horizon = newest - min(timedelta(days=retention_days), newest - date.min)
+    horizon = newest - _retention(retention_days, newest)
     if _all_within(result, horizon):
         return result  # nothing to drop (the usual case)
     kept = {}
@@ -193,6 +205,12 @@ def _updated(
             item = replace(item, lines=tuple(x for x in item.lines if x.service_date >= horizon))
         kept[claim_id] = item
     return kept
+
+
+def _retention(retention_days: int, newest: date) -> timedelta:
+    """How far back from the newest date of service history is kept (never before
+    `date.min`)."""
+    return min(timedelta(days=retention_days), newest - date.min)
 
 
 def _all_within(claims: dict[str, ClaimRecord], horizon: date) -> bool:
@@ -233,23 +251,26 @@ def record_claim(
     retention_days: int,
 ) -> None:
     """Store the patient's history with this claim added after the ones it was judged by."""
-    lines: list[ServiceLine] = claim.lines
-    records = tuple(
-        [
+    values = claim.__dict__  # the fields, without pydantic's attribute hook on each
+    lines: list[ServiceLine] = values["lines"]
+    records = []
+    for line in lines:
+        v = line.__dict__
+        records.append(
             LineRecord(
-                line.service_date,
-                line.procedure_code,
-                tuple(line.modifiers),
-                str(line.units.normalize()),
+                v["service_date"],
+                v["procedure_code"],
+                tuple(v["modifiers"]),
+                str(v["units"].normalize()),
                 rendering_npi(line),
             )
-            for line in lines
-        ]
-    )
+        )
     last = max([x.service_date for x in records]) if records else None
-    record = ClaimRecord(claim.claim_id, claim.frequency_code, where, records, "active", last)
+    record = ClaimRecord(
+        values["claim_id"], values["frequency_code"], where, tuple(records), "active", last
+    )
     store.put_records(
-        claim.patient_key, _updated(prior, record, claim.original_claim_id, retention_days)
+        claim.patient_key, _updated(prior, record, values["original_claim_id"], retention_days)
     )
 
 

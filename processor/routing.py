@@ -57,16 +57,27 @@ _VERSIONS_TEXT: dict[tuple[tuple[str, str], ...], str] = {}
 def event_id(content_digest: str, codeset_versions: Mapping[str, str], ruleset_version: str) -> str:
     """Same claim content (the input message bytes), code-set releases and rule set: same id,
     so consumers can drop the duplicates at-least-once delivery brings."""
-    key = tuple(codeset_versions.items())  # the text is kept per set of releases
+    return event_id_of_text(content_digest, versions_text(codeset_versions), ruleset_version)
+
+
+def versions_text(codeset_versions: Mapping[str, str]) -> str:
+    """The code-set releases as the event id names them (kept per set of releases)."""
+    key = tuple(codeset_versions.items())
     versions = _VERSIONS_TEXT.get(key)
     if versions is None:
         versions = ",".join(f"{k}={v}" for k, v in sorted(codeset_versions.items()))
         if len(_VERSIONS_TEXT) >= 4096:
             _VERSIONS_TEXT.clear()
         _VERSIONS_TEXT[key] = versions
+    return versions
+
+
+def event_id_of_text(content_digest: str, versions: str, ruleset_version: str) -> str:
+    """`event_id` with the releases given as their `versions_text`."""
     return uuid5_text(EVENT_NAMESPACE, f"{content_digest}|{versions}|{ruleset_version}")
 
 
+_NAMESPACE_BYTES: dict[uuid.UUID, bytes] = {}
 _VERSION_5 = 0x5 << 76
 _VARIANT_RFC4122 = 0x2 << 62
 _KEEP = ~((0xF << 76) | (0x3 << 62)) & ((1 << 128) - 1)
@@ -75,7 +86,10 @@ _KEEP = ~((0xF << 76) | (0x3 << 62)) & ((1 << 128) - 1)
 def uuid5_text(namespace: uuid.UUID, name: str) -> str:
     """`str(uuid.uuid5(namespace, name))` without building UUID objects (RFC 4122 §4.3:
     SHA-1 of namespace and name, version 5, RFC 4122 variant)."""
-    digest = hashlib.sha1(namespace.bytes + name.encode(), usedforsecurity=False).digest()
+    prefix = _NAMESPACE_BYTES.get(namespace)
+    if prefix is None:  # `UUID.bytes` builds the bytes on every read
+        prefix = _NAMESPACE_BYTES[namespace] = namespace.bytes
+    digest = hashlib.sha1(prefix + name.encode(), usedforsecurity=False).digest()
     value = (int.from_bytes(digest[:16]) & _KEEP) | _VERSION_5 | _VARIANT_RFC4122
     h = f"{value:032x}"
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"

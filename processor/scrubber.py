@@ -39,7 +39,7 @@ import math
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import orjson
 from pydantic import BaseModel, ValidationError
@@ -47,7 +47,7 @@ from pydantic import BaseModel, ValidationError
 from processor.codesets import CodeSets, load_codesets
 from processor.edits.base import ClaimContext
 from processor.edits.engine import EditFailed, StageTimer, run_edits
-from processor.enrichment import enrich_claim, service_dates
+from processor.enrichment import enrich_claim, enrich_claim_in_place, service_dates
 from processor.formats import FhirError, read_claim_bytes
 from processor.history import HistoryStore, earlier_claims, record_claim
 from processor.models import Claim, DeadLetter, EnrichedClaim, ScrubResult, SourcePosition
@@ -55,12 +55,13 @@ from processor.models.claim import CLAIM_NESTED, LINE_NESTED
 from processor.models.construct import construct
 from processor.models.outputs import ErrorKind
 from processor.profiles import Ruleset, load_ruleset
-from processor.routing import content_digest, event_id, route_claim
+from processor.routing import content_digest, event_id_of_text, route_claim, versions_text
 from processor.settings import Settings
 
 log = logging.getLogger("processor")
 Clock = Callable[[], datetime]
 _MAX_ERRORS_IN_MESSAGE = 5
+_MAX_VERSIONS = 20_000  # dates of service kept with their releases (the cache starts over)
 
 
 def utcnow() -> datetime:
@@ -112,6 +113,7 @@ class Scrubber:
         self.clock = clock
         self.stage_timer = stage_timer
         self.history_retention_days = history_retention_days
+        self._versions_of: dict[tuple[date, ...], tuple[CodeSets, dict[str, str], str]] = {}
 
     # -- the hops ---------------------------------------------------------------------------
     def read(self, raw: bytes | None, *, key: str | None, source: Source) -> Claim | DeadLetter:
@@ -141,7 +143,12 @@ class Scrubber:
             )
         return claim
 
-    def enrich(self, claim: Claim) -> EnrichedClaim:
+    def enrich(self, claim: Claim, *, own: bool = False) -> EnrichedClaim:
+        """The claim with each line's enrichment. With `own` (a claim nobody else holds, as
+        the one `scrub` has just read) the claim itself becomes the enriched claim rather
+        than being copied, and must not be used as a `Claim` afterwards."""
+        if own:
+            return enrich_claim_in_place(claim, self.codesets)
         return enrich_claim(claim, self.codesets)
 
     def patient_key(
@@ -192,7 +199,7 @@ class Scrubber:
             findings = run_edits(context, profile.stages, self.stage_timer)
             stage = "route"
             route, risk_level, amount = route_claim(claim, findings)
-            versions = self.codesets.versions_for(service_dates(claim))
+            versions, versions_text = self._versions(service_dates(claim))
             stage = "history"
             if history is not None:
                 record_claim(
@@ -210,7 +217,7 @@ class Scrubber:
         return construct(
             ScrubResult,
             {
-                "event_id": event_id(digest, versions, self.ruleset.version),
+                "event_id": event_id_of_text(digest, versions_text, self.ruleset.version),
                 "event_type": "claim.denial_risk" if route == "risk" else "claim.clean",
                 "schema_version": "1",
                 "claim_id": claim.claim_id,
@@ -225,6 +232,18 @@ class Scrubber:
                 "claim": claim,
             },
         )
+
+    def _versions(self, dates: list[date]) -> tuple[dict[str, str], str]:
+        """The releases in force on the dates (the result's own copy) and their text for the
+        event id, kept per dates of service and code sets (which a new release replaces)."""
+        key = tuple(dates)
+        found = self._versions_of.get(key)
+        if found is None or found[0] is not self.codesets:
+            versions = self.codesets.versions_for(key)
+            if len(self._versions_of) >= _MAX_VERSIONS:
+                self._versions_of.clear()
+            found = self._versions_of[key] = (self.codesets, versions, versions_text(versions))
+        return dict(found[1]), found[2]
 
     # -- offline ----------------------------------------------------------------------------
     def scrub(
@@ -245,7 +264,7 @@ class Scrubber:
                 return claim
             assert raw is not None
             stage = "enrich"
-            enriched = self.enrich(claim)
+            enriched = self.enrich(claim, own=True)  # read here, held by nobody else
             return self.evaluate(
                 enriched, digest=content_digest(raw), source=source.position(), history=history
             )
@@ -322,7 +341,24 @@ def non_finite_field(claim: Claim) -> str | None:
     """The first pass-through field of the claim that holds a non-finite float (a `NaN` or
     `Infinity` literal, or a number beyond the double range), as a dotted path; None when
     there is none. The typed numbers (charge, units, quantity) are decimals that pydantic
-    keeps finite already. Cheap when, as usual, the claim has no extra fields."""
+    keeps finite already. Cheap when, as usual, the claim has no extra fields: one test of
+    each model's extras, its fields read from its `__dict__`."""
+    values = claim.__dict__
+    if claim.__pydantic_extra__ or any(
+        values[name] is not None and values[name].__pydantic_extra__ for name in CLAIM_NESTED
+    ):
+        return _non_finite_in_models(claim)
+    for line in values["lines"]:
+        v = line.__dict__
+        if line.__pydantic_extra__ or any(
+            v[name] is not None and v[name].__pydantic_extra__ for name in LINE_NESTED
+        ):
+            return _non_finite_in_models(claim)
+    return None
+
+
+def _non_finite_in_models(claim: Claim) -> str | None:
+    """`non_finite_field` for a claim with extra fields somewhere."""
     for line, name, model in _models(claim):
         extra = model.__pydantic_extra__
         if extra:
@@ -379,7 +415,8 @@ def _text(value: str | None) -> str | None:
 def _source_text(source: SourcePosition | None) -> str:
     if source is None:
         return ""
-    return f"{source.topic}/{source.partition}/{source.offset}"
+    v = source.__dict__  # the fields, without pydantic's attribute hook on each
+    return f"{v['topic']}/{v['partition']}/{v['offset']}"
 
 
 def _is_utf8(raw: bytes) -> bool:

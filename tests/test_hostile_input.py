@@ -142,7 +142,7 @@ def test_a_lone_surrogate_is_dead_lettered_and_the_letter_reads_back():
 
 def test_any_failure_of_a_stage_is_a_dead_letter_naming_the_stage():
     class Broken(Scrubber):
-        def enrich(self, claim):
+        def enrich(self, claim, **options):
             raise MemoryError("out of something")
 
     base = sample_scrubber()

@@ -22,6 +22,8 @@ from processor.codesets.model import (
     MceAgeRange,
     MceCode,
     MceRow,
+    kept,
+    release_table,
 )
 from processor.codesets.store import CodeSets
 
@@ -80,16 +82,44 @@ def diagnosis_facts(codesets: CodeSets, code: str, on: date) -> DiagnosisFacts |
     release = codesets.nearest_release("mce", on)
     if release is None:
         return NO_MCE
-    codes = _codes_of(release)
-    found = codes.get(code, _UNSEEN)
-    if found is _UNSEEN:
-        if len(codes) >= _MAX_CODES:
-            codes.clear()
-        entry = release.entries.get(code.replace(".", "").upper())
-        found = codes[code] = None if entry is None else _CodeFacts(release, entry)
+    found = _code_facts(release, code)
     if found is None:
         return None
     return found.on(on)
+
+
+def any_period_flags(release: CodeSetRelease, code: str) -> frozenset[str]:
+    """The flags of every row of `code` (as written) in an MCE release, whatever its period:
+    a superset of the flags of the facts `diagnosis_facts` gives for any date it takes from
+    that release (empty when the code is not in the MCE). Worked out once per release and
+    code, for the claim facts that select the diagnosis edits; `any_period_flags_table`
+    holds the answers given so far."""
+
+    def flags() -> frozenset[str]:
+        facts = _code_facts(release, code)
+        return _NO_FLAGS if facts is None else facts.all_flags
+
+    return kept(any_period_flags_table(release), code, flags, _MAX_CODES)
+
+
+def any_period_flags_table(release: CodeSetRelease) -> dict[str, frozenset[str]]:
+    """The codes of `release` asked about so far and their `any_period_flags`: read it, and
+    call `any_period_flags` for a code it lacks."""
+    return release_table(_FLAGS_BY_RELEASE, release)
+
+
+_FLAGS_BY_RELEASE: dict[int, tuple[CodeSetRelease, dict[str, frozenset[str]]]] = {}
+
+
+def _code_facts(release: CodeSetRelease, code: str) -> _CodeFacts | None:
+    def facts() -> _CodeFacts | None:
+        entry = release.entries.get(code.replace(".", "").upper())
+        return None if entry is None else _CodeFacts(release, entry)
+
+    return kept(release_table(_BY_RELEASE, release), code, facts, _MAX_CODES)
+
+
+_NO_FLAGS: frozenset[str] = frozenset()
 
 
 class _CodeFacts:
@@ -98,11 +128,12 @@ class _CodeFacts:
     period, once for a date past it); the answer for each date asked about is kept too
     (bounded)."""
 
-    __slots__ = ("by_day", "end", "entry", "facts", "release")
+    __slots__ = ("all_flags", "by_day", "end", "entry", "facts", "release")
 
     def __init__(self, release: CodeSetRelease, entry: MceCode) -> None:
         self.release = release
         self.entry = entry
+        self.all_flags = frozenset(flag for row in entry.rows for flag in row.flags)
         self.end = release.info.nominal_end()
         self.facts: dict[tuple[int, bool], DiagnosisFacts] = {}
         self.by_day: dict[date, DiagnosisFacts] = {}
@@ -134,20 +165,8 @@ class _CodeFacts:
 
 
 _MAX_DAYS_PER_CODE = 1024
-_UNSEEN: Any = object()
 _MAX_CODES = 200_000  # codes as written, per release (hostile input cannot grow it unbounded)
 _BY_RELEASE: dict[int, tuple[CodeSetRelease, dict[str, _CodeFacts | None]]] = {}
-
-
-def _codes_of(release: CodeSetRelease) -> dict[str, _CodeFacts | None]:
-    """The codes asked about in `release` (the entry keeps the release alive, so its id is
-    not reused while the entry is there)."""
-    found = _BY_RELEASE.get(id(release))
-    if found is None or found[0] is not release:
-        if len(_BY_RELEASE) >= 64:
-            _BY_RELEASE.clear()
-        found = _BY_RELEASE[id(release)] = (release, {})
-    return found[1]
 
 
 def _facts(

@@ -8,6 +8,7 @@ termination dates, and a PTP edit its deletion date.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Generic, Literal, NamedTuple, TypeVar, get_args
@@ -272,3 +273,33 @@ class CodeSetRelease:
 
     def __len__(self) -> int:
         return len(self.entries)
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+_UNSEEN: Any = object()
+
+
+def release_table(
+    tables: dict[int, tuple[CodeSetRelease, dict[K, V]]], release: CodeSetRelease
+) -> dict[K, V]:
+    """The table `tables` keeps for `release` (what was worked out per code in it), empty the
+    first time. The entry keeps the release alive, so its id is not reused while the entry
+    is there; past 64 releases the tables start over."""
+    found = tables.get(id(release))
+    if found is None or found[0] is not release:
+        if len(tables) >= 64:
+            tables.clear()
+        found = tables[id(release)] = (release, {})
+    return found[1]
+
+
+def kept(table: dict[K, V], key: K, compute: Callable[[], V], limit: int) -> V:
+    """`table[key]`, worked out by `compute` the first time it is asked for (past `limit`
+    entries the table starts over: hostile input cannot grow it without bound)."""
+    found = table.get(key, _UNSEEN)
+    if found is _UNSEEN:
+        if len(table) >= limit:
+            table.clear()
+        found = table[key] = compute()
+    return found

@@ -86,31 +86,36 @@ class ClaimContext:
     history: PatientHistory = EMPTY  # the patient's earlier claims (stateful edits)
     # The earliest date of service, worked out once per claim (None: no lines).
     first_service_date: date | None = field(init=False, default=None)
+    # The claim's lines, and the day it was received (the processing day when the producer
+    # gave none), read once per claim.
+    lines: list[EnrichedLine] = field(init=False, default_factory=list)
+    received_on: date = field(init=False, default=date.min)
     # What a check works out about this claim for other checks to reuse (keys name the
     # check module and what the value depends on), e.g. a diagnosis's MCE facts on a date.
     memo: dict[Hashable, Any] = field(init=False, default_factory=dict, repr=False, compare=False)
+    # The claim's rendering NPI (its own provider's, else the billing provider's), once known.
+    _claim_npi: str | None = field(init=False, default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        dates = [line.service_date for line in self.claim.lines]
+        values = self.claim.__dict__  # the fields, without pydantic's attribute hook
+        self.lines = lines = values["lines"]
+        dates = [line.__dict__["service_date"] for line in lines]
         self.first_service_date = min(dates) if dates else None
-
-    @property
-    def lines(self) -> list[EnrichedLine]:
-        return self.claim.lines
+        self.received_on = (values.get("received_at") or self.processed_at).date()
 
     def rendering_npi(self, line: EnrichedLine) -> str:
         """The line's rendering provider: the line's, else the claim's, else the billing."""
-        if line.rendering_provider is not None:
-            return line.rendering_provider.npi
-        if self.claim.rendering_provider is not None:
-            return self.claim.rendering_provider.npi
-        return self.claim.billing_provider.npi
-
-    @property
-    def received_on(self) -> date:
-        """The day the claim was received (processing day when the producer gave none)."""
-        received = self.claim.received_at or self.processed_at
-        return received.date()
+        provider = line.__dict__["rendering_provider"]
+        if provider is not None:
+            return provider.npi
+        npi = self._claim_npi
+        if npi is None:
+            values = self.claim.__dict__
+            provider = values["rendering_provider"]
+            if provider is None:
+                provider = values["billing_provider"]
+            npi = self._claim_npi = provider.npi
+        return npi
 
 
 CheckFn = Callable[[ClaimContext, Mapping[str, Any]], Iterable[Hit]]

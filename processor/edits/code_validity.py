@@ -27,7 +27,7 @@ _WATCHED: tuple[CodeSetKind, ...] = (
 def check_stale(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     lines = ctx.lines
     if len(lines) == 1:
-        dates: tuple[date, ...] = (lines[0].service_date,)
+        dates: tuple[date, ...] = (ctx.first_service_date,)  # type: ignore[assignment]
     else:
         dates = tuple(sorted({line.service_date for line in lines}))
     # The same for every claim with these dates of service.

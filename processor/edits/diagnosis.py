@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import date
-from functools import partial
 from typing import Any
 
 from processor.codes import in_ranges
@@ -15,14 +14,27 @@ from processor.codesets.mce import (
     DiagnosisFacts,
     _Missing,
     age_range,
+    any_period_flags,
+    any_period_flags_table,
     diagnosis_facts,
     mce_loaded,
     mce_valid_on,
     period_text,
 )
-from processor.codesets.model import CodeSetRelease, DiagnosisCode
+from processor.codesets.model import (
+    MCE_AGE_GROUPS,
+    CodeSetRelease,
+    DiagnosisCode,
+    kept,
+    release_table,
+)
 from processor.codesets.store import CodeSets
 from processor.edits.base import ClaimContext, Hit, check
+
+# The claim fact (processor.edits.facts) of DX-INVALID: some diagnosis is not a valid
+# billable code in the ICD-10-CM release in force, or the release in force was published for
+# an earlier period (the check then judges each code by the date).
+DX_PROBLEM = "dx_problem"
 
 
 @check("DX-POINTER", when={"pointer_problem"})
@@ -84,23 +96,19 @@ def _facts(ctx: ClaimContext, code: str, on: date) -> DiagnosisFacts | None:
     return None if found is NO_MCE else found  # type: ignore[return-value]
 
 
-@check("DX-INVALID")
+@check("DX-INVALID", when={DX_PROBLEM})
 def check_invalid_diagnosis(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     dos = _first_dos(ctx)
     # The ICD-10-CM release in force, unless it was published for an earlier year and the
     # MCE (a date-effective list of valid codes) covers the date: the FY2022-FY2024 gap.
     codesets = ctx.codesets
-    memo = codesets.memo
     day = codesets.day(dos)
     icd = day.releases.get("icd10cm")
     current = icd is not None and "icd10cm" not in day.stale
     for position, code in enumerate(ctx.claim.diagnoses, start=1):
         if current:
             assert icd is not None
-            key = ("dx verdict", id(icd), code)
-            verdict = memo.get(key, _NO_TABLE)  # read directly: the usual case, no partial
-            if verdict is _NO_TABLE:
-                verdict = codesets.memoised(key, partial(_icd10cm_verdict, icd, code))
+            verdict = icd10cm_verdict(icd, code)
         else:
             verdict = _verdict_on(codesets, code, dos)
             if verdict is _NO_TABLE:
@@ -141,10 +149,25 @@ def _verdict_on(codesets: CodeSets, code: str, dos: date) -> tuple[str, str] | N
     return _problem(found.value, found.release.release_id)
 
 
-def _icd10cm_verdict(release: CodeSetRelease, code: str) -> tuple[str, str] | None:
-    """`_problem` of a diagnosis code in an ICD-10-CM release in force: the same for every
-    date that release is in force (worked out once per release and code)."""
-    return _problem(release.entries.get(code.replace(".", "").upper()), release.info.release_id)
+def icd10cm_verdict(release: CodeSetRelease, code: str) -> tuple[str, str] | None:
+    """`_problem` of a diagnosis code (as written) in an ICD-10-CM release in force: the same
+    for every date that release is in force, worked out once per release and code;
+    `_verdicts_of` holds the answers given so far."""
+
+    def verdict() -> tuple[str, str] | None:
+        entry = release.entries.get(code.replace(".", "").upper())
+        return _problem(entry, release.info.release_id)
+
+    return kept(_verdicts_of(release), code, verdict, _MAX_VERDICTS)
+
+
+def _verdicts_of(release: CodeSetRelease) -> dict[str, tuple[str, str] | None]:
+    return release_table(_VERDICTS, release)
+
+
+_UNSEEN: Any = object()
+_MAX_VERDICTS = 200_000  # codes as written, per release (hostile input cannot grow it unbounded)
+_VERDICTS: dict[int, tuple[CodeSetRelease, dict[str, tuple[str, str] | None]]] = {}
 
 
 def _problem(found: DiagnosisCode | None, release_id: str) -> tuple[str, str] | None:
@@ -170,28 +193,73 @@ def _first_flagged(ctx: ClaimContext, flag: str) -> Iterator[Hit]:
         yield Hit(None, values, {"diagnosis": first, "mce": found.evidence()})
 
 
-# Claim facts of the first-listed diagnosis (processor.edits.facts): it carries the MCE flag
-# that DX-EXTERNAL-FIRST or DX-MANIFESTATION-FIRST looks for; both hold when no MCE is loaded
-# (the edits say they could not judge).
+# Claim facts of the diagnoses (processor.edits.facts), from the flags of every MCE period
+# of each code (a superset of the flags of the period the edits look at): the first-listed
+# diagnosis carries the flag DX-EXTERNAL-FIRST or DX-MANIFESTATION-FIRST looks for; some
+# diagnosis carries the other sex's flag (SEX-CONFLICT, with the line fact SEX_PROCEDURE
+# for the procedures); some diagnosis has an MCE age group (AGE-CONFLICT). All hold when no
+# MCE is loaded (the edits say they could not judge).
 FIRST_EXTERNAL = "first_dx_external"
 FIRST_MANIFESTATION = "first_dx_manifestation"
-_FIRST_FACTS = {
-    (False, False): frozenset(),
-    (True, False): frozenset({FIRST_EXTERNAL}),
-    (False, True): frozenset({FIRST_MANIFESTATION}),
-    (True, True): frozenset({FIRST_EXTERNAL, FIRST_MANIFESTATION}),
-}
+SEX_DIAGNOSIS = "sex_diagnosis"
+AGE_DIAGNOSIS = "age_diagnosis"
+SEX_PROCEDURE = "sex_procedure"  # a line fact: the code is in a sex-specific range
+MCE_FACTS = frozenset({FIRST_EXTERNAL, FIRST_MANIFESTATION, SEX_DIAGNOSIS, AGE_DIAGNOSIS})
+_AGE_GROUPS = frozenset(MCE_AGE_GROUPS)
+_OTHER_SEX = {"F": "male", "M": "female"}
 
 
-def first_diagnosis_facts(ctx: ClaimContext) -> frozenset[str]:
-    """The claim facts of its first-listed diagnosis on the first date of service."""
-    found = _claim_facts(ctx, ctx.claim.diagnoses[0], _first_dos(ctx))
-    if found is NO_MCE:
-        return _FIRST_FACTS[True, True]
-    if isinstance(found, DiagnosisFacts):
-        flags = found.flags
-        return _FIRST_FACTS["ecodepdx" in flags, "manifestation" in flags]
-    return _FIRST_FACTS[False, False]
+def diagnosis_claim_facts(ctx: ClaimContext) -> set[str]:
+    """The claim facts of its diagnoses (above)."""
+    codesets = ctx.codesets
+    dos = _first_dos(ctx)
+    day = codesets.day(dos)
+    values = ctx.claim.__dict__  # the fields, without pydantic's attribute hook on each
+    diagnoses = values["diagnoses"]
+    facts: set[str] = set()
+    # DX-INVALID: a verdict per code in an ICD-10-CM release in force; on other dates the
+    # check judges each code by the date.
+    icd = day.releases.get("icd10cm")
+    if icd is None or "icd10cm" in day.stale:
+        facts.add(DX_PROBLEM)
+    else:
+        verdicts = _verdicts_of(icd)
+        for code in diagnoses:
+            verdict = verdicts.get(code, _UNSEEN)
+            if verdict is _UNSEEN:
+                verdict = icd10cm_verdict(icd, code)
+            if verdict is not None:
+                facts.add(DX_PROBLEM)
+                break
+    release = day.releases.get("mce") or codesets.nearest_release("mce", dos)
+    if release is None:
+        return facts | MCE_FACTS
+    table = any_period_flags_table(release)
+    first = diagnoses[0]
+    flags = table.get(first)
+    if flags is None:
+        flags = any_period_flags(release, first)
+    if "ecodepdx" in flags:
+        facts.add(FIRST_EXTERNAL)
+    if "manifestation" in flags:
+        facts.add(FIRST_MANIFESTATION)
+    other = _OTHER_SEX.get(values["patient"].sex)
+    # SEX-CONFLICT may read the flags on CMS's last sex edit day, from the release then.
+    sex_release = release
+    if other is not None and dos > LAST_SEX_EDIT_DAY:
+        sex_release = codesets.nearest_release("mce", LAST_SEX_EDIT_DAY) or release
+    for code in diagnoses:
+        flags = table.get(code)
+        if flags is None:
+            flags = any_period_flags(release, code)
+        if not flags.isdisjoint(_AGE_GROUPS):
+            facts.add(AGE_DIAGNOSIS)
+        if other is not None and (
+            other in flags
+            or (sex_release is not release and other in any_period_flags(sex_release, code))
+        ):
+            facts.add(SEX_DIAGNOSIS)
+    return facts
 
 
 @check("DX-EXTERNAL-FIRST", when={FIRST_EXTERNAL})
@@ -224,7 +292,7 @@ def _sex_day(dos: date, policy: str) -> date | None:
     return LAST_SEX_EDIT_DAY if policy == "cms_fy2024" else None
 
 
-@check("SEX-CONFLICT")
+@check("SEX-CONFLICT", when={SEX_DIAGNOSIS, SEX_PROCEDURE})
 def check_sex(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     sex = ctx.claim.patient.sex
     if sex == "U":
@@ -283,7 +351,7 @@ def age_on(birth: date, on: date) -> int:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 
-@check("AGE-CONFLICT")
+@check("AGE-CONFLICT", when={AGE_DIAGNOSIS})
 def check_age(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     dos = _first_dos(ctx)
     if not mce_loaded(ctx.codesets):

@@ -24,8 +24,21 @@ from processor.codes import in_ranges
 from processor.codesets import CodeSets
 from processor.codesets.model import CodeSetRelease, PtpEdit
 from processor.codesets.ptp import PtpTable
-from processor.edits.diagnosis import FIRST_EXTERNAL, FIRST_MANIFESTATION, first_diagnosis_facts
+from processor.edits.diagnosis import (
+    AGE_DIAGNOSIS,
+    DX_PROBLEM,
+    FEMALE_PROCEDURES,
+    FIRST_EXTERNAL,
+    FIRST_MANIFESTATION,
+    MALE_PROCEDURES,
+    SEX_DIAGNOSIS,
+    SEX_PROCEDURE,
+    diagnosis_claim_facts,
+)
 from processor.edits.format import MODIFIER_FORMAT as _MODIFIER_FORMAT
+from processor.edits.format import POS_UNKNOWN, pos_unknown
+from processor.edits.items import NDC_PROBLEM, ndc_problem
+from processor.edits.provider import NPI_INVALID, npi_valid
 from processor.models import EnrichedLine, LineEnrichment
 
 if TYPE_CHECKING:
@@ -106,6 +119,8 @@ def enrichment_facts(code: str, e: LineEnrichment) -> frozenset[str]:
         facts.add("supply_cpt")
     if in_ranges(code, ORDERED_ITEMS):
         facts.add("ordered_item")
+    if in_ranges(code, FEMALE_PROCEDURES) or in_ranges(code, MALE_PROCEDURES):
+        facts.add(SEX_PROCEDURE)
     return frozenset(facts)
 
 
@@ -113,6 +128,7 @@ LINE_FACTS = frozenset(
     {
         MODIFIERS,
         NDC,
+        NDC_PROBLEM,
         PTP_CODE,
         "bad_code_format",
         "code_invalid",
@@ -134,6 +150,7 @@ LINE_FACTS = frozenset(
         "drug_admin",
         "supply_cpt",
         "ordered_item",
+        SEX_PROCEDURE,
     }
 )
 
@@ -211,6 +228,8 @@ def line_column1(codesets: CodeSets, line: EnrichedLine) -> Column1 | None:
 # 50 with either (MOD-LATERALITY).
 MODIFIER_FORMAT = "modifier_format"
 PC_TC = "pc_tc_modifier"
+# A line's two-character modifier that neither modifier list in force has (MOD-UNKNOWN).
+MODIFIER_UNKNOWN = "modifier_unknown"
 LATERALITY = "laterality_modifiers"
 # Facts of the line's own values: units not above zero (UNITS), a negative charge (CHARGE),
 # an end date or a start after the receipt day (DOS-DATES), no diagnosis pointer or one
@@ -233,6 +252,7 @@ REPLACEMENT_OR_VOID = "replacement_or_void"
 CLAIM_FACTS = frozenset(
     {
         MODIFIER_FORMAT,
+        MODIFIER_UNKNOWN,
         PC_TC,
         LATERALITY,
         UNITS,
@@ -245,6 +265,11 @@ CLAIM_FACTS = frozenset(
         REPLACEMENT_OR_VOID,
         FIRST_EXTERNAL,
         FIRST_MANIFESTATION,
+        SEX_DIAGNOSIS,
+        AGE_DIAGNOSIS,
+        DX_PROBLEM,
+        NPI_INVALID,
+        POS_UNKNOWN,
     }
 )
 FACTS = LINE_FACTS | CLAIM_FACTS
@@ -272,6 +297,25 @@ def modifier_facts(modifiers: tuple[str, ...]) -> frozenset[str]:
     return found
 
 
+def some_modifier_unknown(codesets: CodeSets, modifiers: tuple[str, ...], on: date) -> bool:
+    """Whether some two-character modifier of the list is in neither modifier list in force
+    on `on` (MOD-UNKNOWN's verdict per modifier and release combination, shared with it)."""
+    memo = codesets.memo
+    day_key = codesets.day(on).key
+    for modifier in modifiers:
+        if len(modifier) != 2:
+            continue
+        key = ("modifier unknown", modifier, day_key)
+        unknown = memo.get(key)
+        if unknown is None:
+            from processor.edits.modifiers import _unknown_modifier  # it imports this module
+
+            unknown = codesets.memoised(key, partial(_unknown_modifier, codesets, modifier, on))
+        if unknown:
+            return True
+    return False
+
+
 def line_facts(codesets: CodeSets, line: EnrichedLine) -> frozenset[str]:
     """`facts_of` and whether the code is column 1 of a PTP pair in force (`PTP_CODE`),
     computed once per enrichment and kept with it."""
@@ -287,25 +331,32 @@ def line_facts(codesets: CodeSets, line: EnrichedLine) -> frozenset[str]:
 
 
 def claim_facts(ctx: ClaimContext) -> frozenset[str]:
-    """Every fact that holds on some line of the claim, and the claim's own facts."""
+    """Every fact that holds on some line of the claim, and the claim's own facts.
+
+    Reads the models' values from their `__dict__` (every field is there): an attribute of a
+    pydantic model goes through its `__getattr__` hook, and this runs for every claim."""
     claim = ctx.claim
+    values = claim.__dict__
     codesets = ctx.codesets
-    lines = claim.lines
+    lines = values["lines"]
     facts: set[str] = set()
     add = facts.add
     received_on = ctx.received_on
-    count = len(claim.diagnoses)
+    count = len(values["diagnoses"])
     day_mue: set[tuple[str, date]] | None = None
     for line in lines:
-        private = line.enrichment.__pydantic_private__
+        v = line.__dict__
+        enrichment = v["enrichment"]
+        private = enrichment.__pydantic_private__
         found = private.get("_line_facts") if private is not None else None
         if found is None:
             found = line_facts(codesets, line)
         facts |= found
+        units = v["units"]
         if "mue_day" in found:
-            mue = line.enrichment.mue
-            day = (line.procedure_code, line.service_date)
-            if mue is not None and line.units > mue.value:
+            mue = enrichment.mue
+            day = (v["procedure_code"], v["service_date"])
+            if mue is not None and units > mue.value:
                 add(MUE_DAY_TOTAL)
             elif day_mue is None:
                 day_mue = {day}
@@ -313,27 +364,49 @@ def claim_facts(ctx: ClaimContext) -> frozenset[str]:
                 add(MUE_DAY_TOTAL)  # two lines of one code and day: their total counts
             else:
                 day_mue.add(day)
-        modifiers = line.modifiers
+        modifiers = v["modifiers"]
         if modifiers:
             key = tuple(modifiers)
             found = _MODIFIER_FACTS.get(key)
             facts |= found if found is not None else modifier_facts(key)
-        if line.drug is not None:
+            if MODIFIER_UNKNOWN not in facts and some_modifier_unknown(
+                codesets, key, v["service_date"]
+            ):
+                add(MODIFIER_UNKNOWN)
+        drug = v["drug"]
+        if drug is not None:
             add(NDC)
-        if line.units <= _ZERO:
+            if ndc_problem(drug):
+                add(NDC_PROBLEM)
+        if units <= _ZERO:
             add(UNITS)
-        if line.charge < _ZERO:
+        if v["charge"] < _ZERO:
             add(CHARGE)
-        if line.service_date_end is not None or line.service_date > received_on:
+        if v["service_date_end"] is not None or v["service_date"] > received_on:
             add(DATES)
-        pointers = line.diagnosis_pointers
+        pointers = v["diagnosis_pointers"]
         if not pointers or min(pointers) < 1 or max(pointers) > count:
             add(POINTERS)
+        provider = v["rendering_provider"]
+        if provider is not None and not npi_valid(provider.npi):
+            add(NPI_INVALID)
+        pos = v["place_of_service"]
+        if pos is not None and pos_unknown(ctx, pos, v["service_date"]):
+            add(POS_UNKNOWN)
+    if not npi_valid(values["billing_provider"].npi):
+        add(NPI_INVALID)
+    for name in ("rendering_provider", "referring_provider"):
+        provider = values[name]
+        if provider is not None and not npi_valid(provider.npi):
+            add(NPI_INVALID)
+    first_dos = ctx.first_service_date
+    if first_dos is not None and pos_unknown(ctx, values["place_of_service"], first_dos):
+        add(POS_UNKNOWN)
     if PTP_CODE in facts and len(lines) > 1:
         add(PTP_COLUMN1)
-    facts |= first_diagnosis_facts(ctx)
+    facts |= diagnosis_claim_facts(ctx)
     if ctx.history.claims:
         add(HISTORY)
-    if claim.frequency_code in ("7", "8"):
+    if values["frequency_code"] in ("7", "8"):
         add(REPLACEMENT_OR_VOID)
     return frozenset(facts)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from datetime import date
 from typing import Any
 
 from processor.codes import code_system
@@ -108,7 +109,18 @@ def check_frequency(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hi
         )
 
 
-@check("POS-CODE")
+# The claim fact (processor.edits.facts): the claim's or a line's place of service is not
+# in the code set in force.
+POS_UNKNOWN = "pos_unknown"
+
+
+def pos_unknown(ctx: ClaimContext, pos: str, on: date) -> bool:
+    """Whether POS-CODE finds `pos` missing from the place-of-service list in force on `on`."""
+    release = ctx.codesets.release_for("place_of_service", on)
+    return release is not None and release.entries.get(pos) is None
+
+
+@check("POS-CODE", when={POS_UNKNOWN})
 def check_place_of_service(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     claim = ctx.claim
     first_dos = ctx.first_service_date or min(line.service_date for line in claim.lines)

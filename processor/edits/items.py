@@ -8,7 +8,7 @@ from typing import Any
 from processor.codes import in_ranges
 from processor.edits.base import ClaimContext, Hit, check
 from processor.enrichment import normalise_ndc
-from processor.models import EnrichedLine, LineEnrichment
+from processor.models import Drug, EnrichedLine, LineEnrichment
 
 NDC_UNITS = frozenset({"UN", "ML", "GR", "F2", "ME"})
 # Drug administration CPT codes: hydration, therapeutic/prophylactic/diagnostic injections
@@ -48,7 +48,28 @@ def check_ndc_required(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator
             )
 
 
-@check("NDC-FORMAT", when={"ndc"})
+# The line fact (processor.edits.facts) of NDC-FORMAT: the line's NDC is not 11 digits once
+# normalised, or its quantity is not above 0, or its unit is not one of NDC_UNITS.
+NDC_PROBLEM = "ndc_problem"
+_NDC_DIGITS: dict[str, bool] = {}
+_MAX_NDCS = 1 << 16
+
+
+def ndc_problem(drug: Drug) -> bool:
+    """Whether NDC-FORMAT finds something on a line with this drug (the NDC's shape is
+    worked out once per NDC as written)."""
+    v = drug.__dict__  # the fields, without pydantic's attribute hook on each
+    ndc = v["ndc"]
+    ok = _NDC_DIGITS.get(ndc)
+    if ok is None:
+        normalised = normalise_ndc(ndc)
+        if len(_NDC_DIGITS) >= _MAX_NDCS:
+            _NDC_DIGITS.clear()
+        ok = _NDC_DIGITS[ndc] = len(normalised) == 11 and normalised.isdigit()
+    return not ok or v["quantity"] <= 0 or v["unit"] not in NDC_UNITS
+
+
+@check("NDC-FORMAT", when={NDC_PROBLEM})
 def check_ndc_format(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     for line in ctx.lines:
         drug = line.drug

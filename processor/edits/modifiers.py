@@ -40,7 +40,7 @@ def is_ambulance_origin_destination(modifier: str) -> bool:
     )
 
 
-@check("MOD-UNKNOWN", when={"modifiers"})
+@check("MOD-UNKNOWN", when={"modifier_unknown"})
 def check_unknown_modifier(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     codesets = ctx.codesets
     memo = codesets.memo

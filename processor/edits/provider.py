@@ -55,7 +55,23 @@ def npi_with_check_digit(first_nine: str) -> str:
     return first_nine + str((10 - _luhn_sum("80840" + first_nine, double_first=True) % 10) % 10)
 
 
-@check("NPI-CHECK-DIGIT")
+# The claim fact (processor.edits.facts): some NPI on the claim fails its check digit.
+NPI_INVALID = "npi_invalid"
+_VALID: dict[str, bool] = {}
+_MAX_VALID = 1 << 16
+
+
+def npi_valid(npi: str) -> bool:
+    """`npi_is_valid`, kept per NPI (bounded): claims name the same providers again."""
+    found = _VALID.get(npi)
+    if found is None:
+        if len(_VALID) >= _MAX_VALID:
+            _VALID.clear()
+        found = _VALID[npi] = npi_is_valid(npi)
+    return found
+
+
+@check("NPI-CHECK-DIGIT", when={NPI_INVALID})
 def check_npi(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     claim = ctx.claim
     roles: list[tuple[str, str, int | None]] = [("billing", claim.billing_provider.npi, None)]

@@ -14,7 +14,8 @@ def check_timely_filing(ctx: ClaimContext, params: Mapping[str, Any]) -> Iterato
     limit = int(params["limit_days"])
     for line in ctx.lines:
         # Measured from the service's last day (the to-date when given).
-        last = line.service_date_end or line.service_date
+        v = line.__dict__  # the fields, without pydantic's attribute hook on each
+        last = v["service_date_end"] or v["service_date"]
         days = (received - last).days
         if days > limit:
             yield Hit(

@@ -94,8 +94,8 @@ class Claim(_Open):
     def _unique_line_numbers(self) -> Claim:
         # Findings, enrichment and at-risk amounts are addressed by line number: a claim
         # with two lines of one number cannot be reported on unambiguously.
-        lines = self.lines
-        if len({line.line_number for line in lines}) == len(lines):
+        lines = self.__dict__["lines"]  # without pydantic's attribute hook (every claim)
+        if len({line.__dict__["line_number"] for line in lines}) == len(lines):
             return self  # the usual case: one set, no loop in Python
         seen: set[int] = set()
         for line in self.lines:
@@ -107,7 +107,8 @@ class Claim(_Open):
     @property
     def patient_key(self) -> str:
         """The history key of topics.md: payer_id + member_id. Never logged."""
-        return f"{self.payer.payer_id}|{self.patient.member_id}"
+        v = self.__dict__  # the fields, without pydantic's attribute hook on each
+        return f"{v['payer'].payer_id}|{v['patient'].member_id}"
 
 
 # The models a claim and a service line nest (attribute names, in declaration order); none

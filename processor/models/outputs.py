@@ -220,7 +220,10 @@ def _line_values(line: EnrichedLine) -> dict[str, Any] | None:
     if extra:  # the line's extras before its enrichment, which is written last
         del document["enrichment"]
         document.update(extra)
-    document["enrichment"] = line.enrichment.json_fragment()
+    enrichment = values["enrichment"]
+    private = enrichment.__pydantic_private__  # its JSON, read directly when written once
+    fragment = private.get("_json") if private is not None else None
+    document["enrichment"] = fragment if fragment is not None else enrichment.json_fragment()
     return document
 
 
@@ -280,21 +283,22 @@ class ScrubResult(BaseModel):
     def to_json(self) -> bytes:
         """The same document as `model_dump_json()`, written with orjson and each line's
         enrichment serialised once per code rather than once per claim (the hot path)."""
+        v = self.__dict__  # the fields, without pydantic's attribute hook on each
         return dumps(
             {
-                "event_id": self.event_id,
-                "event_type": self.event_type,
-                "schema_version": self.schema_version,
-                "claim_id": self.claim_id,
-                "route": self.route,
-                "risk_level": self.risk_level,
-                "at_risk_amount": str(self.at_risk_amount),  # as `dumps` writes a decimal
-                "findings": [finding.__dict__ for finding in self.findings],
-                "codeset_versions": self.codeset_versions,
-                "ruleset_version": self.ruleset_version,
-                "received_at": self.received_at,
-                "processed_at": self.processed_at,
-                "claim": claim_document(self.claim),
+                "event_id": v["event_id"],
+                "event_type": v["event_type"],
+                "schema_version": v["schema_version"],
+                "claim_id": v["claim_id"],
+                "route": v["route"],
+                "risk_level": v["risk_level"],
+                "at_risk_amount": str(v["at_risk_amount"]),  # as `dumps` writes a decimal
+                "findings": [finding.__dict__ for finding in v["findings"]],
+                "codeset_versions": v["codeset_versions"],
+                "ruleset_version": v["ruleset_version"],
+                "received_at": v["received_at"],
+                "processed_at": v["processed_at"],
+                "claim": claim_document(v["claim"]),
             }
         )
 
