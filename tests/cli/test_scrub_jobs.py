@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import orjson
+from hypothesis import given
+from hypothesis import strategies as st
 
 from processor.cli import main
-from processor.cli.scrub_parallel import partition_of
+from processor.cli.scrub_parallel import partition_of, written_key
+from processor.devtools.hostile import hostile_messages
 from processor.devtools.local_stack import REPO
+from processor.devtools.samples import demo_claims
 
 DEMO = REPO / "examples" / "demo-claims.jsonl"
 
@@ -49,3 +53,51 @@ def test_jobs_must_be_positive(tmp_path, capsys):
     source.write_bytes(DEMO.read_bytes())
     assert main(["scrub", str(source), "--jobs", "0"]) == 2
     assert "--jobs 0" in capsys.readouterr().err
+
+
+def _parsed_key(raw: bytes) -> bytes | None:
+    try:
+        document = orjson.loads(raw)
+        text = f"{document['payer']['payer_id']}|{document['patient']['member_id']}"
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        return None
+    return text.encode("utf-8", "surrogatepass")
+
+
+def test_the_key_read_off_the_bytes_is_the_parsed_one_or_nothing():
+    """A line's key is read off its bytes only where that gives what parsing gives: over the
+    demo claims (all read off their bytes) and seeded hostile mutations of them."""
+    demo = demo_claims()
+    compact = [raw for raw in demo if _parsed_key(raw) and b'"payer_id":"' in raw]
+    claims = [raw for raw in compact if b"\\" not in raw]
+    assert len(claims) > 150
+    assert all(written_key(raw) is not None for raw in claims)
+    # A line with no key to parse is no claim: a dead letter wherever it is scrubbed.
+    for raw in [*demo, *hostile_messages(11, 3000)]:
+        key, parsed = written_key(raw), _parsed_key(raw)
+        if key is not None and parsed is not None:
+            assert key == parsed, raw[:300]
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["payer_id", "member_id", "name", "note", "payer_id "]),
+        st.one_of(st.text(max_size=8), st.integers(-(2**63), 2**63 - 1), st.none()),
+    ),
+    st.dictionaries(
+        st.sampled_from(["member_id", "payer_id", "dob"]),
+        st.one_of(st.text(max_size=8), st.integers(-(2**63), 2**63 - 1)),
+    ),
+    st.booleans(),
+    st.booleans(),
+)
+def test_the_key_read_off_any_written_claim_is_the_parsed_one(payer, patient, spaced, extra):
+    document = {"claim_id": "C", "payer": payer, "patient": patient}
+    if extra:  # the key names a second time, elsewhere in the document
+        document["extra"] = {"payer": payer, "patient": patient}
+    raw = orjson.dumps(document)
+    if spaced:
+        raw = raw.replace(b'":', b'": ')
+    key, parsed = written_key(raw), _parsed_key(raw)
+    if key is not None and parsed is not None:  # (no key to parse: a dead letter anywhere)
+        assert key == parsed
