@@ -383,6 +383,12 @@ def bench_kafka(
         kafka.stop()
 
 
+def _other_claims(codesets: Any, seed: int, count: int, prefix: bytes) -> list[bytes]:
+    return [
+        m.replace(b'"GEN-', prefix) for m in ClaimGenerator(codesets, seed=seed).messages(count)
+    ]
+
+
 def run_bench(
     settings: Settings, claims: int, *, kafka: bool = True, seed: int = 7
 ) -> dict[str, Any]:
@@ -391,14 +397,9 @@ def run_bench(
     codesets = load_codesets(settings.codesets_dir)
     generator = ClaimGenerator(codesets, seed=seed)
     messages = list(generator.messages(claims))
-    latency = [
-        m.replace(b'"GEN-', b'"LAT-')
-        for m in ClaimGenerator(codesets, seed=seed + 1).messages(max(1000, claims // 4))
-    ]
-    warm = [
-        m.replace(b'"GEN-', b'"WARM-')
-        for m in ClaimGenerator(codesets, seed=seed + 2).messages(max(1000, claims // 4))
-    ]
+    # Other claims of the same kind, their ids apart: for latency, and to warm up with.
+    latency = _other_claims(codesets, seed + 1, max(1000, claims // 4), b'"LAT-')
+    warm = _other_claims(codesets, seed + 2, max(1000, claims // 4), b'"WARM-')
     releases = sorted(f"{r.kind}:{r.release_id}" for r in codesets.releases())
     result: dict[str, Any] = {
         "machine": {"cores": os.cpu_count()},

@@ -37,7 +37,7 @@ from processor.stream.delivery import (
     faust_app,
     in_batches,
     outbox_for,
-    settle_collector,
+    run_app,
     stop_now,
 )
 from processor.stream.handlers import ClaimHandlers
@@ -210,8 +210,4 @@ def run_worker(settings: Settings) -> None:
         for name, action in asyncio.run(apply(settings, list(specs.values()))):
             logging.getLogger("processor").info("topic %s: %s", name, action)
     stream = create_app(settings, scrubber, specs)
-    worker = faust.Worker(
-        stream.app, loglevel=settings.log_level.lower(), quiet=True, override_logging=False
-    )
-    settle_collector()
-    worker.execute_from_commandline()
+    run_app(stream.app, settings.log_level.lower())

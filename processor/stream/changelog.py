@@ -78,10 +78,13 @@ class ChangelogHistory(DocumentHistory):
             return
         written, self._written = self._written, {}
         topic = self._table.changelog_topic_name
+        deliveries: dict[int, Any] = {}  # records sent in one record batch share its delivery
         for partition, key_bytes, value_bytes in written.values():
             delivery = await self._outbox.send_record(
                 topic, key_bytes, value_bytes, partition=partition
             )
+            deliveries[id(delivery)] = delivery
+        for delivery in deliveries.values():
             asyncio.ensure_future(delivery).add_done_callback(self._persisted)
 
     def _persisted(self, delivery: Any) -> None:

@@ -55,8 +55,8 @@ class Outbox:
     # Called at the start of `delivered`: what sends its records once per batch (the
     # history's changelog) sends them there, and they are waited for with the rest.
     before_delivered: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
-    # Called once the batch's records are all handed over: sends what the producer holds
-    # back for its linger time, since the batch waits for it.
+    # Called once the batch's records are all handed over: hands what `transmit` holds
+    # (its open record batches) to the producer at once, since the batch waits for it.
     send_now: Callable[[], None] | None = None
 
     async def send(
@@ -288,6 +288,14 @@ def settle_collector() -> None:
     gc.set_threshold(*COLLECTOR_THRESHOLDS)
 
 
+def run_app(app: faust.App, loglevel: str) -> None:
+    """Run a stream process (the worker, the bench's relay) until it is stopped: faust's
+    worker, with the collector settled once everything is built."""
+    worker = faust.Worker(app, loglevel=loglevel, quiet=True, override_logging=False)
+    settle_collector()
+    worker.execute_from_commandline()
+
+
 def faust_app(settings: Settings) -> faust.App:
     """The faust app as the worker configures it (the bench's relay uses the same).
 
@@ -390,7 +398,7 @@ class RecordBatches:
     def __init__(self, app: faust.App) -> None:
         self.app = app
         self._open: dict[tuple[str, int], tuple[Any, asyncio.Future[Any]]] = {}
-        self._submitted: list[asyncio.Task[None]] = []
+        self._submitted: set[asyncio.Task[None]] = set()  # kept referenced until done
 
     def _producer(self) -> Any:
         producer = getattr(self.app.producer, "_producer", None)
@@ -441,8 +449,8 @@ class RecordBatches:
         builder.close()  # complete: ready to send without lingering
         count = builder.record_count()
         task = asyncio.ensure_future(self._send(builder, slot, count, delivery))
-        self._submitted.append(task)
-        task.add_done_callback(self._submitted.remove)
+        self._submitted.add(task)
+        task.add_done_callback(self._submitted.discard)
 
     async def _send(
         self, builder: Any, slot: tuple[str, int], count: int, delivery: asyncio.Future[Any]

@@ -19,7 +19,7 @@ from processor.stream.delivery import (
     faust_app,
     in_batches,
     outbox_for,
-    settle_collector,
+    run_app,
     stop_now,
 )
 from processor.stream.topics import Role, TopicSpec, load_topics
@@ -49,9 +49,7 @@ def create_relay(settings: Settings, specs: dict[Role, TopicSpec]) -> faust.App:
 def main() -> None:
     settings = load_settings(web_enabled=False)
     app = create_relay(settings, load_topics(settings))
-    worker = faust.Worker(app, loglevel="warning", quiet=True, override_logging=False)
-    settle_collector()
-    worker.execute_from_commandline()
+    run_app(app, "warning")
 
 
 if __name__ == "__main__":
