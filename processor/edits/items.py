@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from functools import partial
 from typing import Any
 
 from processor.codes import in_ranges
+from processor.codesets.model import kept
 from processor.edits.base import ClaimContext, Hit, check
 from processor.enrichment import normalise_ndc
 from processor.models import Drug, EnrichedLine, LineEnrichment
@@ -60,13 +62,15 @@ def ndc_problem(drug: Drug) -> bool:
     worked out once per NDC as written)."""
     v = drug.__dict__  # the fields, without pydantic's attribute hook on each
     ndc = v["ndc"]
-    ok = _NDC_DIGITS.get(ndc)
+    ok = _NDC_DIGITS.get(ndc)  # read directly: the usual case, no closure
     if ok is None:
-        normalised = normalise_ndc(ndc)
-        if len(_NDC_DIGITS) >= _MAX_NDCS:
-            _NDC_DIGITS.clear()
-        ok = _NDC_DIGITS[ndc] = len(normalised) == 11 and normalised.isdigit()
+        ok = kept(_NDC_DIGITS, ndc, partial(_eleven_digits, ndc), _MAX_NDCS)
     return not ok or v["quantity"] <= 0 or v["unit"] not in NDC_UNITS
+
+
+def _eleven_digits(ndc: str) -> bool:
+    normalised = normalise_ndc(ndc)
+    return len(normalised) == 11 and normalised.isdigit()
 
 
 @check("NDC-FORMAT", when={NDC_PROBLEM})

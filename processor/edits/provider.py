@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from functools import partial
 from typing import Any
 
+from processor.codesets.model import kept
 from processor.edits.base import ClaimContext, Hit, check
 
 # RARC by role: N257 billing, N290 rendering, N265 referring (ordering).
@@ -63,11 +65,9 @@ _MAX_VALID = 1 << 16
 
 def npi_valid(npi: str) -> bool:
     """`npi_is_valid`, kept per NPI (bounded): claims name the same providers again."""
-    found = _VALID.get(npi)
+    found = _VALID.get(npi)  # read directly: the usual case, no closure
     if found is None:
-        if len(_VALID) >= _MAX_VALID:
-            _VALID.clear()
-        found = _VALID[npi] = npi_is_valid(npi)
+        found = kept(_VALID, npi, partial(npi_is_valid, npi), _MAX_VALID)
     return found
 
 
