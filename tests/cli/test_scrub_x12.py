@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import orjson
+import pytest
 
 from processor.cli import main
 from processor.formats.x12.writer import write_837p
@@ -42,6 +43,7 @@ def test_scrub_recognises_an_interchange_and_writes_one_output_per_claim_with_ac
     assert pyx12_errors(ack_999, tmp_path) == [] and pyx12_errors(ack_277, tmp_path) == []
 
 
+@pytest.mark.usefixtures("raw")  # the samples in ../shared: skipped, saying why, without them
 def test_scrub_of_an_interchange_with_no_readable_claim_exits_non_zero_and_says_why(
     tmp_path, capsys
 ):
@@ -54,6 +56,7 @@ def test_scrub_of_an_interchange_with_no_readable_claim_exits_non_zero_and_says_
     assert "AK9*R*1*1*0*2~" in ack
 
 
+@pytest.mark.usefixtures("raw")  # the samples in ../shared: skipped, saying why, without them
 def test_unreadable_claims_are_dead_letters_with_their_segments(tmp_path):
     source = RAW / "x12-837p-samples-imsweb/x12_valid.txt"
     out = tmp_path / "out.jsonl"

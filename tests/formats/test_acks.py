@@ -39,6 +39,7 @@ def test_pyx12_accepts_the_999_and_ta1_written_for_every_sample(path, tmp_path):
         assert f"*{'A' if interchange.accepted else 'R'}*{interchange.ta1_code}~" in ta1
 
 
+@pytest.mark.usefixtures("raw")  # the samples in ../shared: skipped, saying why, without them
 def test_999_names_the_segment_element_and_code_of_an_icd9_diagnosis():
     from tests.conftest import RAW
 

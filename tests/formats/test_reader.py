@@ -50,6 +50,7 @@ def test_every_sample_is_read_or_rejected_with_a_reason_naming_the_segment(path,
                     assert f"IK3*{note.segment_id[:3] or 'UNK'}*{note.position}*" in ack
 
 
+@pytest.mark.usefixtures("raw")  # the samples in ../shared: skipped, saying why, without them
 def test_icd9_is_rejected_naming_the_hi_segment_and_qualifier():
     _, claims, _ = read((IMS / "x12_valid.txt").read_bytes())
     assert [c.claim_id for c in claims] == ["A37YH556", "A37YH667"]
@@ -59,6 +60,7 @@ def test_icd9_is_rejected_naming_the_hi_segment_and_qualifier():
     assert "BK is ICD-9-CM" in error
 
 
+@pytest.mark.usefixtures("raw")  # the samples in ../shared: skipped, saying why, without them
 def test_4010_is_rejected_as_an_unsupported_version():
     reader, claims, _ = read(
         (
@@ -71,6 +73,7 @@ def test_4010_is_rejected_as_an_unsupported_version():
     assert "4010 is not supported" in group.reasons[0]
 
 
+@pytest.mark.usefixtures("raw")  # the samples in ../shared: skipped, saying why, without them
 def test_body_using_another_component_separator_than_isa16_is_not_guessed():
     # ISA16 says ':' while the claim uses '>' (CLM05 11>B>1): other parsers read it silently.
     _, claims, _ = read((LFH / "demo.example11.837.txt").read_bytes())
@@ -80,6 +83,7 @@ def test_body_using_another_component_separator_than_isa16_is_not_guessed():
     )
 
 
+@pytest.mark.usefixtures("raw")  # the samples in ../shared: skipped, saying why, without them
 def test_a2_label_is_read_with_a_warning_and_a_drug_claim_maps_field_by_field():
     text = (LFH / "demo.drug.example10.1.837.txt").read_text()
     text = _with_icd10(text, "HI*BK:03591", "HI*ABK:J029")
@@ -137,6 +141,7 @@ def test_a2_label_is_read_with_a_warning_and_a_drug_claim_maps_field_by_field():
     assert ends[0].transaction.status == "A"
 
 
+@pytest.mark.usefixtures("raw")  # the samples in ../shared: skipped, saying why, without them
 def test_patient_loop_and_other_payer_loops_never_replace_subscriber_or_payer():
     text = (LFH / "demo.cob.example3.A.837.txt").read_text()
     text = _with_icd10(text, "HI*BK:4779*BF:2724*BF:2780*BF:53081", "HI*ABK:J302*ABF:E785")
@@ -154,6 +159,7 @@ def test_patient_loop_and_other_payer_loops_never_replace_subscriber_or_payer():
     assert claim.lines[0].diagnosis_pointers == [1, 2, 3, 4]
 
 
+@pytest.mark.usefixtures("raw")  # the samples in ../shared: skipped, saying why, without them
 def test_plan_type_from_sbr09_and_a_payer_setting():
     from processor.formats.x12.reader import Reader837, ReadOptions
 
@@ -178,6 +184,7 @@ def _valid_icd10() -> str:
     return _with_icd10(text, "HI*BK:03591", "HI*ABK:J029")
 
 
+@pytest.mark.usefixtures("raw")  # the samples in ../shared: skipped, saying why, without them
 def test_wrong_se_count_rejects_the_set():
     _, _, ends = read(_valid_icd10().replace("SE*31*0711", "SE*30*0711"))
     assert ends[0].transaction.status == "R"
@@ -185,6 +192,7 @@ def test_wrong_se_count_rejects_the_set():
     assert "SE01 says 30 segments, the transaction set has 31" in ends[0].transaction.reasons
 
 
+@pytest.mark.usefixtures("raw")  # the samples in ../shared: skipped, saying why, without them
 def test_wrong_group_and_interchange_counts_are_reported():
     text = _valid_icd10().replace("GE*1*1", "GE*2*1").replace("IEA*1*000000907", "IEA*1*9")
     reader, _, _ = read(text)
@@ -193,6 +201,7 @@ def test_wrong_group_and_interchange_counts_are_reported():
     assert interchange.groups[0].group_codes == ["5"]
 
 
+@pytest.mark.usefixtures("raw")  # the samples in ../shared: skipped, saying why, without them
 @pytest.mark.parametrize("cut", [0.3, 0.6, 0.9, 0.99])
 def test_truncated_file_closes_what_is_open_and_says_so(cut):
     data = _valid_icd10().encode()
@@ -207,11 +216,13 @@ def test_truncated_file_closes_what_is_open_and_says_so(cut):
         assert "2" in end.transaction.set_codes
 
 
+@pytest.mark.usefixtures("raw")  # the samples in ../shared: skipped, saying why, without them
 def test_no_isa_is_a_clear_error():
     with pytest.raises(X12Error, match="does not start with an ISA"):
         read((IMS / "x12_no_isa_line.txt").read_bytes())
 
 
+@pytest.mark.usefixtures("raw")  # the samples in ../shared: skipped, saying why, without them
 def test_isa_with_a_field_of_the_wrong_width_gets_a_ta1_reason():
     reader, claims, _ = read((IMS / "x12_bad_first_line.txt").read_bytes())
     assert claims == []
@@ -219,12 +230,14 @@ def test_isa_with_a_field_of_the_wrong_width_gets_a_ta1_reason():
     assert reader.interchanges[0].reasons == ["ISA02 is 9 characters, the standard fixes 10"]
 
 
+@pytest.mark.usefixtures("raw")  # the samples in ../shared: skipped, saying why, without them
 def test_unrecognised_segment_ids_are_noted():
     _, _, ends = read((IMS / "x12_bad_segment_identifier.txt").read_bytes())
     notes = [(n.segment_id, n.code) for n in ends[0].transaction.notes]
     assert ("", "1") in notes and ("Nd4", "1") in notes
 
 
+@pytest.mark.usefixtures("raw")  # the samples in ../shared: skipped, saying why, without them
 def test_trailing_content_after_iea_is_a_warning_not_a_lost_file():
     reader, claims, ends = read(_valid_icd10() + "\nthis is not an interchange\n")
     assert [c.error for c in claims] == [None]

@@ -16,6 +16,7 @@ def _segments(data: bytes, chunk_size: int = 1 << 20) -> list[list[str]]:
     return list(SegmentReader(io.BytesIO(data), chunk_size=chunk_size))
 
 
+@pytest.mark.usefixtures("raw")  # the samples in ../shared: skipped, saying why, without them
 def test_delimiters_come_from_the_isa():
     valid = (IMS / "x12_valid.txt").read_bytes()
     other = (IMS / "x12_valid_different_separators.txt").read_bytes()
@@ -33,6 +34,7 @@ def test_delimiters_come_from_the_isa():
     assert clm[5] == "11^B^1"
 
 
+@pytest.mark.usefixtures("raw")  # the samples in ../shared: skipped, saying why, without them
 def test_interchanges_with_different_delimiters_follow_each_other():
     valid = (IMS / "x12_valid.txt").read_bytes()
     other = (IMS / "x12_valid_different_separators.txt").read_bytes()
@@ -42,6 +44,7 @@ def test_interchanges_with_different_delimiters_follow_each_other():
         assert [s[1] for s in segments if s[0] == "CLM"] == ["A37YH556", "A37YH667"] * 3
 
 
+@pytest.mark.usefixtures("raw")  # the samples in ../shared: skipped, saying why, without them
 def test_truncation_inside_a_segment_is_flagged():
     data = (IMS / "x12_valid.txt").read_bytes()
     data = data.rstrip()[:-5]  # IEA*1*000000905~ without its last digits and terminator

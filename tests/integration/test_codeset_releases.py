@@ -50,6 +50,7 @@ def _send_and_read(kafka, specs, tmp_path, claim_id):
     raise AssertionError(f"no result for {claim_id}")
 
 
+@pytest.mark.usefixtures("raw")  # the samples in ../shared: skipped, saying why, without them
 def test_worker_switches_to_a_published_release_mid_stream(
     kafka, topic_prefix, worker_factory, tmp_path, monkeypatch
 ):
@@ -89,6 +90,7 @@ def test_worker_switches_to_a_published_release_mid_stream(
     assert orjson.loads(worker.get("/ready")[1])["releases_topic_read"] is True
 
 
+@pytest.mark.usefixtures("raw")  # the samples in ../shared: skipped, saying why, without them
 def test_a_new_worker_reads_releases_published_before_it_started(
     kafka, topic_prefix, worker_factory, tmp_path, monkeypatch
 ):
