@@ -13,6 +13,7 @@ from typing import IO, Any
 import orjson
 
 from processor.cli.common import CommandError
+from processor.collector import settle_collector
 from processor.history import InMemoryHistory
 from processor.models import DeadLetter
 from processor.scrubber import Scrubber, Source, build_scrubber
@@ -127,6 +128,7 @@ def cmd_scrub(settings: Settings, args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise CommandError(f"--jobs {args.jobs}: needs 1 or more processes")
     scrubber = build_scrubber(settings)
+    settle_collector()  # before any fork: --jobs processes inherit it
     if _is_interchange(input_path):
         return _scrub_x12(settings, scrubber, input_path, args)
     if args.acks:

@@ -35,6 +35,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from processor.codesets import load_codesets
+from processor.collector import settle_collector
 from processor.devtools.generator import ClaimGenerator
 from processor.devtools.local_stack import (
     LocalKafka,
@@ -56,6 +57,7 @@ from processor.text_table import text_table
 
 def bench_engine(settings: Settings, messages: list[bytes]) -> dict[str, Any]:
     scrubber = build_scrubber(settings)  # as the worker builds it
+    settle_collector()  # and sets its collector
     history = InMemoryHistory()
     for raw in messages[:200]:  # warm-up
         scrubber.scrub(raw, source=Source("warm", 0, 0)).to_json()

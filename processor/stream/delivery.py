@@ -11,7 +11,6 @@ acknowledging the batch, so that it is read again after a restart.
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import os
 import socket
@@ -23,6 +22,7 @@ from typing import Any
 import faust
 from faust.streams import _current_event  # the context variable behind current_event()
 
+from processor.collector import settle_collector
 from processor.settings import Settings
 from processor.stream.consumer import ordered_consumer_transport
 from processor.stream.topics import Role, TopicSpec
@@ -266,26 +266,6 @@ def stop_now(exc: BaseException) -> None:
     log.critical("stopping the worker without acknowledging the batch: %s", exc)
     logging.shutdown()
     os._exit(70)
-
-
-# The cyclic collector's thresholds in a stream process (Python's default: 700, 10, 10).
-COLLECTOR_THRESHOLDS = (50_000, 20, 100)
-
-
-def settle_collector() -> None:
-    """Set the cyclic garbage collector for a stream process, once it is built.
-
-    A claim's objects are freed by reference counting as soon as it is handled; the
-    collector only finds cycles, and a claim makes none. At Python's default thresholds it
-    still ran a young collection about every ten claims, and the objects a batch keeps until
-    it is delivered (records, events, outputs) survived into the old generation often enough
-    for a full collection about every 1,300 claims, each walking some 60,000 objects and
-    everything they refer to: together 50-60 us of a worker's CPU per claim. So what was
-    built to start (modules, the app, the code sets) is frozen out of every collection, and
-    a young collection waits for 50,000 objects allocated and not freed."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*COLLECTOR_THRESHOLDS)
 
 
 def run_app(app: faust.App, loglevel: str) -> None:
