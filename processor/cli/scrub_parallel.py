@@ -28,7 +28,7 @@ from typing import IO, Any
 
 import orjson
 
-from processor.cli.scrub import _count_lines, scrub_counted, top_findings
+from processor.cli.scrub import OUTPUT_BUFFER, _count_lines, scrub_counted, top_findings
 from processor.history import InMemoryHistory
 from processor.scrubber import Scrubber, Source
 
@@ -88,7 +88,10 @@ def _work(
     source_name = str(input_path)
     order = order_path.open("ab") if order_path is not None else None
     count = 0
-    with input_path.open("rb") as handle, outputs.open("ab") as out:
+    with (
+        input_path.open("rb", buffering=OUTPUT_BUFFER) as handle,
+        outputs.open("ab", buffering=OUTPUT_BUFFER) as out,
+    ):
         for line_no, line in enumerate(handle, start=1):
             raw = line.rstrip(b"\r\n")
             part = partition_of(raw, line_no, jobs)
