@@ -160,6 +160,12 @@ class Scrubber:
         format is keyed as its claim would be, or the message is dead-lettered with the
         reason it cannot be read."""
         if raw:
+            values = written_values(raw)
+            if values is not None and values[0] and values[1]:
+                try:
+                    return f"{values[0].decode()}|{values[1].decode()}"
+                except UnicodeDecodeError:
+                    pass
             try:
                 document = orjson.loads(raw)
                 payer_id = document["payer"]["payer_id"]
@@ -451,3 +457,35 @@ def build_scrubber(settings: Settings) -> Scrubber:
         history_retention_days=settings.history_retention_days,
         payer_plan_types=settings.payer_plan_types,
     )
+
+
+_PAYER_ID, _MEMBER_ID = b'"payer_id"', b'"member_id"'
+
+
+def written_key(raw: bytes) -> bytes | None:
+    """The patient key's bytes (payer_id|member_id) read off a message written as claim
+    events are (`written_values`), or None: then it is parsed."""
+    values = written_values(raw)
+    return None if values is None else values[0] + b"|" + values[1]
+
+
+def written_values(raw: bytes) -> tuple[bytes, bytes] | None:
+    """payer_id and member_id read off a message written as claim events are: no escape
+    anywhere in it, each key name once, followed directly by a string. Then they are the
+    UTF-8 of what parsing a claim event would read (a key name written once is the only one
+    the document has; without escapes a string's bytes are its text), at a quarter of the
+    cost. None for any other message. A message that is no claim event (not JSON, no payer)
+    may still give values: reading it whole then fails, and it is a dead letter either way."""
+    if b"\\" in raw:
+        return None
+    values = []
+    for name in (_PAYER_ID, _MEMBER_ID):
+        at = raw.find(name)
+        if at < 0 or raw.find(name, at + 1) >= 0:
+            return None
+        start = at + len(name)
+        if raw[start : start + 2] != b':"':
+            return None
+        end = raw.find(b'"', start + 2)
+        values.append(raw[start + 2 : end])
+    return values[0], values[1]

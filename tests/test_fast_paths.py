@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from processor.codesets import CodeSets, load_codesets
 from processor.devtools.generator import ClaimGenerator
+from processor.devtools.hostile import hostile_messages
 from processor.enrichment import compute_enrichment, is_dme_supplier
 from processor.history import InMemoryHistory
 from processor.models import Claim, DeadLetter, EnrichedClaim, ScrubResult
@@ -19,7 +20,7 @@ from processor.models.construct import construct
 from processor.models.outputs import claim_document, dumps
 from processor.profiles import load_ruleset
 from processor.routing import EVENT_NAMESPACE, uuid5_text
-from processor.scrubber import Scrubber, Source
+from processor.scrubber import Scrubber, Source, written_values
 from tests.factories import FIXED_NOW, claim_dict, parse, sample_scrubber
 
 DEMO = Path(__file__).parent.parent / "examples" / "demo-claims.jsonl"
@@ -47,6 +48,36 @@ def _check_outputs(codesets: CodeSets) -> int:
         assert scrubber.patient_key(raw, key=None, source=Source()) == claim.patient_key
         checked += 1
     return checked
+
+
+def _parsed_key(raw: bytes) -> str | None:
+    """The intake hop's key the way it reads it when the bytes do not give it: parsed."""
+    try:
+        document = orjson.loads(raw)
+        payer_id, member_id = document["payer"]["payer_id"], document["patient"]["member_id"]
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        return None
+    ok = type(payer_id) is str and type(member_id) is str and payer_id and member_id
+    return f"{payer_id}|{member_id}" if ok else None
+
+
+def test_the_intake_key_read_off_the_bytes_is_the_parsed_one_for_hostile_messages():
+    """Seeded mutations of the demo claims: where the key is read off the bytes and the
+    message also parses, both give the same key; where nothing gives a key, the message is
+    a dead letter at intake."""
+    scrubber = sample_scrubber()
+    read_off = 0
+    for raw in hostile_messages(23, 3000):
+        key = scrubber.patient_key(raw, key=None, source=Source())
+        parsed = _parsed_key(raw)
+        if isinstance(key, DeadLetter):
+            assert parsed is None
+            continue
+        if written_values(raw) is not None and parsed is not None:
+            read_off += 1
+        if parsed is not None:
+            assert key == parsed, raw[:300]
+    assert read_off > 1000
 
 
 def test_fast_output_is_the_models_document_on_the_sample_code_sets():

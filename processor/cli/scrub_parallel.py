@@ -30,12 +30,9 @@ import orjson
 
 from processor.cli.scrub import OUTPUT_BUFFER, _count_lines, scrub_counted, top_findings
 from processor.history import InMemoryHistory
-from processor.scrubber import Scrubber, Source
+from processor.scrubber import Scrubber, Source, written_key
 
 _REPORT_EVERY = 256
-
-
-_PAYER_ID, _MEMBER_ID = b'"payer_id"', b'"member_id"'
 
 
 def partition_of(raw: bytes, line_no: int, jobs: int) -> int:
@@ -49,27 +46,6 @@ def partition_of(raw: bytes, line_no: int, jobs: int) -> int:
             return line_no % jobs
         key = text.encode("utf-8", "surrogatepass")
     return zlib.crc32(key) % jobs
-
-
-def written_key(raw: bytes) -> bytes | None:
-    """The patient key's bytes (payer_id|member_id) read off a line written as claim events
-    are: no escape anywhere in it, each key name once, followed directly by a string. Then
-    they are the UTF-8 of what parsing the line would read (a key name written once is the
-    only one the document has; without escapes a string's bytes are its text), and a
-    quarter of the cost. None for any other line: it is parsed."""
-    if b"\\" in raw:
-        return None
-    values = []
-    for name in (_PAYER_ID, _MEMBER_ID):
-        at = raw.find(name)
-        if at < 0 or raw.find(name, at + 1) >= 0:
-            return None
-        start = at + len(name)
-        if raw[start : start + 2] != b':"':
-            return None
-        end = raw.find(b'"', start + 2)
-        values.append(raw[start + 2 : end])
-    return values[0] + b"|" + values[1]
 
 
 def _work(

@@ -7,10 +7,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from processor.cli import main
-from processor.cli.scrub_parallel import partition_of, written_key
+from processor.cli.scrub_parallel import partition_of
 from processor.devtools.hostile import hostile_messages
 from processor.devtools.local_stack import REPO
 from processor.devtools.samples import demo_claims
+from processor.scrubber import written_key
 
 DEMO = REPO / "examples" / "demo-claims.jsonl"
 
