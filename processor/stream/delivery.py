@@ -20,11 +20,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import faust
+from aiokafka.partitioner import DefaultPartitioner
 from faust.streams import _current_event  # the context variable behind current_event()
 
 from processor.collector import settle_collector
 from processor.settings import Settings
 from processor.stream.consumer import ordered_consumer_transport
+from processor.stream.murmur import murmur2
 from processor.stream.topics import Role, TopicSpec
 
 log = logging.getLogger("processor.worker")
@@ -370,7 +372,8 @@ class RecordBatches:
     aiokafka's `send` does per record what a batch needs once: a future, the partitioner's
     list of partitions, the accumulator's lookup and wait, faust's producer wrapper. The
     records, their partitions (aiokafka's own partitioner, so a key lands where `send` put
-    it) and the record batches on the wire are the same.
+    it; its default one computed here, with a faster murmur2 and the topic's partitions
+    looked up once a batch) and the record batches on the wire are the same.
 
     A record's delivery is its record batch's: it completes when the broker has stored the
     whole batch, with the metadata of the batch's last record (topic, partition, offset)."""
@@ -379,6 +382,7 @@ class RecordBatches:
         self.app = app
         self._open: dict[tuple[str, int], tuple[Any, asyncio.Future[Any]]] = {}
         self._submitted: set[asyncio.Task[None]] = set()  # kept referenced until done
+        self._partitions: dict[str, list[int]] = {}  # topic → its partitions, for a batch
 
     def _producer(self) -> Any:
         producer = getattr(self.app.producer, "_producer", None)
@@ -398,7 +402,11 @@ class RecordBatches:
         headers = headers or []
         producer._serialize(key, value, headers)  # aiokafka's size check: too large raises
         if partition is None:
-            partition = await self._partition(producer, topic, key)
+            partitions = self._partitions.get(topic)
+            if key is not None and partitions is not None:  # aiokafka's default partitioner
+                partition = partitions[(murmur2(key) & 0x7FFFFFFF) % len(partitions)]
+            else:
+                partition = await self._partition(producer, topic, key)
         slot = (topic, partition)
         entry = self._open.get(slot)
         if entry is None:
@@ -410,17 +418,22 @@ class RecordBatches:
                 raise RuntimeError("a record was refused by an empty record batch")
         return entry[1]
 
-    @staticmethod
-    async def _partition(producer: Any, topic: str, key: bytes | None) -> int:
+    async def _partition(self, producer: Any, topic: str, key: bytes | None) -> int:
         metadata = producer._metadata
         partitions = metadata.partitions_for_topic(topic)
         if partitions is None:
             await producer.client._wait_on_metadata(topic)
             partitions = metadata.partitions_for_topic(topic)
+        if key is not None and type(producer._partitioner) is DefaultPartitioner:
+            # the topic's partitions, as the partitioner is given them, until the batch is
+            # sent: the same choice without building the list (and a set) for every record
+            self._partitions[topic] = listed = list(partitions)
+            return listed[(murmur2(key) & 0x7FFFFFFF) % len(listed)]
         available = metadata.available_partitions_for_topic(topic) if key is None else partitions
         return int(producer._partitioner(key, list(partitions), list(available)))
 
     def send_now(self) -> None:
+        self._partitions.clear()  # looked up again for the next batch
         for slot in list(self._open):
             self._submit(slot)
 

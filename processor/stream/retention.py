@@ -22,9 +22,8 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from aiokafka.partitioner import murmur2
-
 from processor.history import idle
+from processor.stream.murmur import key_partition
 
 log = logging.getLogger("processor.worker")
 
@@ -32,7 +31,7 @@ log = logging.getLogger("processor.worker")
 def patient_partition(key: str, partitions: int) -> int:
     """The claims.enriched (and history changelog) partition of a patient key, as the
     producer's default partitioner chose it for the intake hop's message key."""
-    return (murmur2(key.encode("utf-8", "surrogatepass")) & 0x7FFFFFFF) % partitions
+    return key_partition(key.encode("utf-8", "surrogatepass"), partitions)
 
 
 async def sweep_idle_patients(
