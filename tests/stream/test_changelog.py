@@ -58,7 +58,15 @@ async def test_rocksdb_store_holds_the_history_and_the_changelog_offset(tmp_path
     assert list(orjson.loads(value)["claims"]) == ["R-1"]
     # the store has it under the same key and partition as faust's recovery would put it
     assert orjson.loads(table.data._db_for_partition(0).get(key)) == orjson.loads(value)
-    assert table.data.persisted_offset(TP(table.changelog_topic_name, 0)) == 102
+    changelog = TP(table.changelog_topic_name, 0)
+    assert table.data.persisted_offset(changelog) is None
+    # the offset the broker stored it at is written with the next batch's history
+    other = claim_dict(claim_id="R-2")
+    other["patient"]["member_id"] = "SYN200000002"
+    async with built.edits.test_context() as agent:
+        await _put_enriched(agent, other, offset=2)
+        await _until(sent, 4)
+    assert table.data.persisted_offset(changelog) == 102
 
 
 async def test_claims_of_a_batch_see_the_history_written_before_them_in_it(tmp_path):
