@@ -11,10 +11,12 @@ acknowledging the batch, so that it is read again after a restart.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import socket
 import weakref
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -364,6 +366,10 @@ def byte_topics(
     }
 
 
+# a record batch being filled: its (topic, partition), its builder and its delivery
+_Open = tuple[tuple[str, int], tuple[Any, "asyncio.Future[Any]"]]
+
+
 class RecordBatches:
     """An outbox's records built into Kafka record batches here, one per topic partition,
     and handed to the app's aiokafka producer whole (`send_batch`) once the outbox's batch
@@ -381,7 +387,10 @@ class RecordBatches:
     def __init__(self, app: faust.App) -> None:
         self.app = app
         self._open: dict[tuple[str, int], tuple[Any, asyncio.Future[Any]]] = {}
-        self._submitted: set[asyncio.Task[None]] = set()  # kept referenced until done
+        # record batches closed and not yet handed to the producer, and the task handing
+        # them over while there are any
+        self._queue: deque[_Open] = deque()
+        self._handing: asyncio.Future[None] | None = None
         self._partitions: dict[str, list[int]] = {}  # topic → its partitions, for a batch
 
     def _producer(self) -> Any:
@@ -434,34 +443,69 @@ class RecordBatches:
 
     def send_now(self) -> None:
         self._partitions.clear()  # looked up again for the next batch
-        for slot in list(self._open):
-            self._submit(slot)
+        if self._open:
+            opened, self._open = self._open, {}
+            self._start(list(opened.items()))
 
     def _submit(self, slot: tuple[str, int]) -> None:
-        builder, delivery = self._open.pop(slot)
-        builder.close()  # complete: ready to send without lingering
-        count = builder.record_count()
-        task = asyncio.ensure_future(self._send(builder, slot, count, delivery))
-        self._submitted.add(task)
-        task.add_done_callback(self._submitted.discard)
+        """A full record batch, sent before the rest of the batch of claims is handled."""
+        self._start([(slot, self._open.pop(slot))])
 
-    async def _send(
-        self, builder: Any, slot: tuple[str, int], count: int, delivery: asyncio.Future[Any]
-    ) -> None:
-        topic, partition = slot
+    def _start(self, batches: list[_Open]) -> None:
+        self._queue.extend(batches)
+        if self._handing is None:
+            self._handing = asyncio.ensure_future(self._hand_over())
+
+    async def _hand_over(self) -> None:
+        """Hand the queued record batches to the producer, one after the other in the order
+        they were closed (so a partition's batches keep their order however long the
+        producer makes one wait), in one task while there are any (not a task each: a
+        delivery of a batch of claims is a record batch per topic partition, up to 36 on
+        the edit hop). Each delivery completes when the broker has stored its batch."""
+        queue = self._queue
         try:
-            stored = await (await self._producer().send_batch(builder, topic, partition=partition))
+            while queue:
+                (topic, partition), (builder, delivery) = queue[0]
+                builder.close()  # complete: ready to send without lingering
+                try:
+                    stored = await self._producer().send_batch(builder, topic, partition=partition)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    if not delivery.done():
+                        delivery.set_exception(exc)
+                else:
+                    stored.add_done_callback(
+                        functools.partial(
+                            _complete, delivery, topic, partition, builder.record_count()
+                        )
+                    )
+                queue.popleft()
         except asyncio.CancelledError:
-            if not delivery.done():
-                delivery.cancel()
+            while queue:
+                _, (_, unsent) = queue.popleft()
+                if not unsent.done():
+                    unsent.cancel()
             raise
-        except Exception as exc:
-            if not delivery.done():
-                delivery.set_exception(exc)
-            return
-        if not delivery.done():
-            last = None if stored is None else stored.offset + count - 1
-            delivery.set_result(Stored(topic, partition, last))
+        finally:
+            self._handing = None
+
+
+def _complete(
+    delivery: asyncio.Future[Any], topic: str, partition: int, count: int, stored: Any
+) -> None:
+    if delivery.done():
+        return
+    if stored.cancelled():
+        delivery.cancel()
+        return
+    error = stored.exception()
+    if error is not None:
+        delivery.set_exception(error)
+        return
+    meta = stored.result()
+    last = None if meta is None else meta.offset + count - 1
+    delivery.set_result(Stored(topic, partition, last))
 
 
 @dataclass(frozen=True, slots=True)
