@@ -473,8 +473,8 @@ def written_values(raw: bytes) -> tuple[bytes, bytes] | None:
     """payer_id and member_id read off a message written as claim events are: no escape
     anywhere in it, each key name once, followed directly by a string. Then they are the
     UTF-8 of what parsing a claim event would read (a key name written once is the only one
-    the document has; without escapes a string's bytes are its text), at a quarter of the
-    cost. None for any other message. A message that is no claim event (not JSON, no payer)
+    the document has; without escapes a string's bytes are its text), for about two thirds
+    of the cost and no document built. None for any other message. A message that is no claim event (not JSON, no payer)
     may still give values: reading it whole then fails, and it is a dead letter either way."""
     if b"\\" in raw:
         return None
