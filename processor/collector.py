@@ -19,6 +19,8 @@ collection, and a young collection waits for 50,000 objects allocated and not fr
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 # Python's default: 700, 10, 10.
 COLLECTOR_THRESHOLDS = (50_000, 20, 100)
@@ -30,3 +32,18 @@ def settle_collector() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(*COLLECTOR_THRESHOLDS)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No collections while the block builds long-lived objects that make no cycles to
+    free (loading the code sets: some 700,000 objects unpickled). Each collection during
+    it walked everything loaded so far: loading the store with the MCE tables took 1.79 s
+    with the collector running (2,179 young and 11 full collections) and 0.55 s without."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

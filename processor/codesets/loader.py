@@ -33,6 +33,7 @@ from processor.codesets.ptp import PtpTable
 from processor.codesets.store import CodeSets
 from processor.codesets.store_files import MANIFEST as STORE_MANIFEST
 from processor.codesets.store_files import StoreError, load_release, read_manifest
+from processor.collector import collector_paused
 
 SAMPLE_DIR = Path(__file__).with_name("sample")
 MANIFEST = "releases.toml"
@@ -295,6 +296,9 @@ def load_codesets(directory: Path | str | None = None) -> CodeSets:
 def load_store(store: Path, *, verify: bool = True) -> CodeSets:
     try:
         manifest = read_manifest(store)
-        return CodeSets(load_release(store, entry, verify=verify) for entry in manifest["releases"])
+        with collector_paused():
+            return CodeSets(
+                load_release(store, entry, verify=verify) for entry in manifest["releases"]
+            )
     except StoreError as exc:
         raise CodeSetError(str(exc)) from None

@@ -22,6 +22,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from processor.codesets.model import CodeSetRelease
 from processor.codesets.store_files import StoreError, load_release, read_manifest
+from processor.collector import collector_paused
 from processor.settings import Settings
 from processor.stream.topics import load_topics
 
@@ -114,7 +115,8 @@ class ReleaseWatcher:
             entry = orjson.loads(value)
             if self.loaded.get(f"{entry['kind']}:{entry['release_id']}") == entry["sha256"]:
                 return
-            release = load_release(Path(entry["store"]), entry)
+            with collector_paused():
+                release = load_release(Path(entry["store"]), entry)
         except (StoreError, KeyError, TypeError, ValueError, OSError) as exc:
             # A release a worker cannot read is skipped, loudly; the others stay in use.
             self.failures += 1
