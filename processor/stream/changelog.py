@@ -9,15 +9,17 @@ outbox's `delivered` first writes the newest value of each patient written in th
 into the local store (with RocksDB, one write batch per partition, as faust's recovery
 writes them) and sends it (one record per patient and batch, in faust's changelog format:
 JSON key and value, on the changelog partition of the input partition the claim came
-from), and waits for them with the batch's outputs. So a batch is acknowledged only once the history it wrote is stored,
-and faust's table recovery (a restart, a rebalance) reads these records as its own.
+from), and waits for them with the batch's outputs. So a batch is acknowledged only once
+the history it wrote is stored, and faust's table recovery (a restart, a rebalance) reads
+these records as its own.
 
 A RocksDB store holds a changelog record's bytes as they are (faust's recovery writes them
 so): the document is encoded once per claim (orjson, as faust's JSON codec does) and the
 same bytes go to the store and to the changelog, and a read decodes the stored bytes,
 without faust's codec registry on either way. The offset each store holds of its changelog
-partition (faust replays only the changelog past it after a restart) is written once per
-partition for the records stored together.
+partition (faust replays only the changelog past it after a restart) is written, once the
+broker stored the records, into the next batch's write batch (a RocksDB store) or once per
+partition for the records stored together (another store).
 """
 
 from __future__ import annotations
@@ -158,6 +160,8 @@ def _store_together(
             batch = batches[partition] = _write_batch(store)
         batch.put(key_bytes, value_bytes)
     for tp, offset in stored.items():
+        if tp.partition not in batches and tp.partition not in store._dbs:
+            continue  # revoked since: not opened again for an offset (a restart replays more)
         batch = batches.get(tp.partition)
         if batch is None:
             batch = batches[tp.partition] = _write_batch(store)
