@@ -462,20 +462,14 @@ def build_scrubber(settings: Settings) -> Scrubber:
 _PAYER_ID, _MEMBER_ID = b'"payer_id"', b'"member_id"'
 
 
-def written_key(raw: bytes) -> bytes | None:
-    """The patient key's bytes (payer_id|member_id) read off a message written as claim
-    events are (`written_values`), or None: then it is parsed."""
-    values = written_values(raw)
-    return None if values is None else values[0] + b"|" + values[1]
-
-
 def written_values(raw: bytes) -> tuple[bytes, bytes] | None:
     """payer_id and member_id read off a message written as claim events are: no escape
     anywhere in it, each key name once, followed directly by a string. Then they are the
     UTF-8 of what parsing a claim event would read (a key name written once is the only one
     the document has; without escapes a string's bytes are its text), for about two thirds
-    of the cost and no document built. None for any other message. A message that is no claim event (not JSON, no payer)
-    may still give values: reading it whole then fails, and it is a dead letter either way."""
+    of the cost and no document built. None for any other message. A message that is no
+    claim event (not JSON, no payer) may still give values: reading it whole then fails,
+    and it is a dead letter either way."""
     if b"\\" in raw:
         return None
     values = []

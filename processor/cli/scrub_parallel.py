@@ -26,26 +26,29 @@ from collections import Counter
 from pathlib import Path
 from typing import IO, Any
 
-import orjson
-
 from processor.cli.scrub import OUTPUT_BUFFER, _count_lines, scrub_counted, top_findings
 from processor.history import InMemoryHistory
-from processor.scrubber import Scrubber, Source, written_key
+from processor.models import DeadLetter
+from processor.scrubber import Scrubber, Source, written_values
 
 _REPORT_EVERY = 256
 
 
-def partition_of(raw: bytes, line_no: int, jobs: int) -> int:
-    """The process a line goes to: by its patient key, else by its line number."""
-    key = written_key(raw)
-    if key is None:
-        try:
-            document = orjson.loads(raw)
-            text = f"{document['payer']['payer_id']}|{document['patient']['member_id']}"
-        except (orjson.JSONDecodeError, KeyError, TypeError):
-            return line_no % jobs
-        key = text.encode("utf-8", "surrogatepass")
-    return zlib.crc32(key) % jobs
+def partition_of(scrubber: Scrubber, raw: bytes, line_no: int, jobs: int) -> int:
+    """The process a line goes to: by its patient key as the worker's intake hop reads it
+    (`Scrubber.patient_key`: off the bytes, parsed, or from the whole claim, so a FHIR Claim
+    line is keyed by its patient too), else, for a line that is no claim, by its number.
+    The bytes read off the line are taken as they are (its first step, without the text)."""
+    values = written_values(raw)
+    if values is not None and values[0] and values[1]:
+        return zlib.crc32(values[0] + b"|" + values[1]) % jobs
+    key = scrubber.patient_key(raw, key=None, source=_NO_SOURCE)
+    if isinstance(key, DeadLetter):
+        return line_no % jobs
+    return zlib.crc32(key.encode("utf-8", "surrogatepass")) % jobs
+
+
+_NO_SOURCE = Source()
 
 
 def _work(
@@ -70,7 +73,7 @@ def _work(
     ):
         for line_no, line in enumerate(handle, start=1):
             raw = line.rstrip(b"\r\n")
-            part = partition_of(raw, line_no, jobs)
+            part = partition_of(scrubber, raw, line_no, jobs)
             if order is not None:
                 order.write(bytes((part,)))
                 if line_no % _REPORT_EVERY == 0:

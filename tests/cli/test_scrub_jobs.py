@@ -11,7 +11,9 @@ from processor.cli.scrub_parallel import partition_of
 from processor.devtools.hostile import hostile_messages
 from processor.devtools.local_stack import REPO
 from processor.devtools.samples import demo_claims
-from processor.scrubber import written_key
+from processor.scrubber import written_values
+from tests.factories import claim_dict, sample_scrubber
+from tests.formats.test_fhir import _fhir_for
 
 DEMO = REPO / "examples" / "demo-claims.jsonl"
 
@@ -43,10 +45,29 @@ def test_jobs_give_the_one_process_outputs_in_input_order(tmp_path, capsys):
     assert summary_one.split("\n", 1)[1] == summary_three.split("\n", 1)[1]
 
 
+def test_fhir_claim_lines_of_one_patient_meet_in_one_process(tmp_path):
+    """A file of FHIR Claims, one per line: each line goes by its patient's key too, so the
+    history edits see what one process sees (before, such lines went by line number)."""
+    lines = []
+    for n in range(12):
+        resource = _fhir_for(claim_dict())
+        resource["id"] = f"FHIR-{n % 4}"  # each claim sent three times: duplicates
+        lines.append(orjson.dumps(resource))
+    source = tmp_path / "fhir.jsonl"
+    source.write_bytes(b"\n".join(lines) + b"\n")
+    one, three = tmp_path / "one.jsonl", tmp_path / "three.jsonl"
+    assert main(["scrub", str(source), "-o", str(one)]) == 0
+    assert main(["scrub", str(source), "-o", str(three), "--jobs", "3"]) == 0
+    expected = _without_time(one)
+    assert any(f["edit_id"] == "DUP-CLAIM" for d in expected for f in d.get("findings", []))
+    assert _without_time(three) == expected
+
+
 def test_a_patient_always_goes_to_one_partition():
     claim = b'{"payer": {"payer_id": "P"}, "patient": {"member_id": "M1"}}'
-    assert len({partition_of(claim, n, 4) for n in range(1, 50)}) == 1
-    assert {partition_of(b"not json", n, 4) for n in range(1, 9)} == {0, 1, 2, 3}
+    scrubber = sample_scrubber()
+    assert len({partition_of(scrubber, claim, n, 4) for n in range(1, 50)}) == 1
+    assert {partition_of(scrubber, b"not json", n, 4) for n in range(1, 9)} == {0, 1, 2, 3}
 
 
 def test_jobs_must_be_positive(tmp_path, capsys):
@@ -54,6 +75,12 @@ def test_jobs_must_be_positive(tmp_path, capsys):
     source.write_bytes(DEMO.read_bytes())
     assert main(["scrub", str(source), "--jobs", "0"]) == 2
     assert "--jobs 0" in capsys.readouterr().err
+
+
+def written_key(raw: bytes) -> bytes | None:
+    """The key's bytes as `written_values` reads them off the line, or None."""
+    values = written_values(raw)
+    return None if values is None else values[0] + b"|" + values[1]
 
 
 def _parsed_key(raw: bytes) -> bytes | None:
