@@ -28,7 +28,7 @@ from faust.streams import _current_event  # the context variable behind current_
 from processor.collector import settle_collector
 from processor.settings import Settings
 from processor.stream.consumer import ordered_consumer_transport
-from processor.stream.murmur import murmur2
+from processor.stream.murmur import key_partition
 from processor.stream.topics import Role, TopicSpec
 
 log = logging.getLogger("processor.worker")
@@ -413,7 +413,7 @@ class RecordBatches:
         if partition is None:
             partitions = self._partitions.get(topic)
             if key is not None and partitions is not None:  # aiokafka's default partitioner
-                partition = partitions[(murmur2(key) & 0x7FFFFFFF) % len(partitions)]
+                partition = partitions[key_partition(key, len(partitions))]
             else:
                 partition = await self._partition(producer, topic, key)
         slot = (topic, partition)
@@ -437,7 +437,7 @@ class RecordBatches:
             # the topic's partitions, as the partitioner is given them, until the batch is
             # sent: the same choice without building the list (and a set) for every record
             self._partitions[topic] = listed = list(partitions)
-            return listed[(murmur2(key) & 0x7FFFFFFF) % len(listed)]
+            return listed[key_partition(key, len(listed))]
         available = metadata.available_partitions_for_topic(topic) if key is None else partitions
         return int(producer._partitioner(key, list(partitions), list(available)))
 
@@ -469,9 +469,7 @@ class RecordBatches:
                 builder.close()  # complete: ready to send without lingering
                 try:
                     stored = await self._producer().send_batch(builder, topic, partition=partition)
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:
+                except Exception as exc:  # (a cancellation is handled below)
                     if not delivery.done():
                         delivery.set_exception(exc)
                 else:
