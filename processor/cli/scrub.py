@@ -131,8 +131,8 @@ def cmd_scrub(settings: Settings, args: argparse.Namespace) -> int:
         settings = settings.model_copy(update=overrides)
     if args.quiet:
         logging.getLogger().setLevel(logging.WARNING)
-    if args.jobs < 1:
-        raise CommandError(f"--jobs {args.jobs}: needs 1 or more processes")
+    if not 1 <= args.jobs <= 256:
+        raise CommandError(f"--jobs {args.jobs}: needs 1 to 256 processes")
     scrubber = build_scrubber(settings)
     settle_collector()  # before any fork: --jobs processes inherit it
     if _is_interchange(input_path):

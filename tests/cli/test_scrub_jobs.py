@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+
 import orjson
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from processor.cli import main
-from processor.cli.scrub_parallel import partition_of
+from processor.cli import main, scrub_parallel
+from processor.cli.scrub_parallel import line_ranges, partition_of
 from processor.devtools.hostile import hostile_messages
 from processor.devtools.local_stack import REPO
 from processor.devtools.samples import demo_claims
@@ -75,6 +79,51 @@ def test_jobs_must_be_positive(tmp_path, capsys):
     source.write_bytes(DEMO.read_bytes())
     assert main(["scrub", str(source), "--jobs", "0"]) == 2
     assert "--jobs 0" in capsys.readouterr().err
+    assert main(["scrub", str(source), "--jobs", "257"]) == 2
+    assert "--jobs 257" in capsys.readouterr().err
+
+
+@given(
+    st.lists(st.binary(max_size=12).map(lambda b: b.replace(b"\n", b"")), max_size=40),
+    st.booleans(),
+    st.integers(1, 6),
+    st.integers(1, 64),
+)
+def test_line_ranges_cut_the_lines_as_iterating_the_file_gives_them(
+    tmp_path_factory, lines, trailing_newline, jobs, chunk
+):
+    path = tmp_path_factory.mktemp("ranges") / "lines"
+    data = b"\n".join(lines) + (b"\n" if trailing_newline and lines else b"")
+    path.write_bytes(data)
+    with path.open("rb") as handle:
+        starts, at = [], 0
+        for line in handle:
+            starts.append(at)
+            at += len(line)
+    original = scrub_parallel._CHUNK
+    scrub_parallel._CHUNK = chunk  # lines across chunk boundaries
+    try:
+        total, ranges = line_ranges(path, jobs)
+    finally:
+        scrub_parallel._CHUNK = original
+    assert total == len(starts)
+    assert [first for first, _, _ in ranges] == [total * k // jobs for k in range(jobs)]
+    assert [end for _, _, end in ranges] == [total * k // jobs for k in range(1, jobs + 1)]
+    for first, offset, end in ranges:
+        if first < end:
+            assert offset == starts[first]
+
+
+def test_a_file_without_a_last_newline_and_an_empty_file(tmp_path):
+    lines = DEMO.read_bytes().rstrip(b"\n")
+    for name, data in [("last.jsonl", lines), ("empty.jsonl", b"")]:
+        source = tmp_path / name
+        source.write_bytes(data)
+        one, two = tmp_path / f"one-{name}", tmp_path / f"two-{name}"
+        assert main(["scrub", str(source), "-o", str(one), "--jobs", "1"]) == 0
+        assert main(["scrub", str(source), "-o", str(two), "--jobs", "2"]) == 0
+        assert _without_time(two) == _without_time(one)
+        assert len(_without_time(one)) == data.count(b"\n") + bool(data)
 
 
 def written_key(raw: bytes) -> bytes | None:
@@ -129,3 +178,38 @@ def test_the_key_read_off_any_written_claim_is_the_parsed_one(payer, patient, sp
     key, parsed = written_key(raw), _parsed_key(raw)
     if key is not None and parsed is not None:  # (no key to parse: a dead letter anywhere)
         assert key == parsed
+
+
+@pytest.mark.parametrize("phase", ["finding partitions", "scrubbing"])
+def test_a_process_that_dies_fails_the_command_and_stops_the_others(tmp_path, monkeypatch, phase):
+    """A process that dies while the others wait for it (at the end of finding partitions)
+    or work on: the command fails, naming it, instead of waiting for ever."""
+    source = tmp_path / "claims.jsonl"
+    source.write_bytes(DEMO.read_bytes())
+    lines = DEMO.read_bytes().count(b"\n")
+    if phase == "finding partitions":
+        real = scrub_parallel.partition_of
+
+        def dying(scrubber, raw, line_no, jobs):
+            if line_no == lines:  # the last line: in the second process's range
+                os._exit(3)
+            return real(scrubber, raw, line_no, jobs)
+
+        monkeypatch.setattr(scrub_parallel, "partition_of", dying)
+    else:
+        real_scrub = scrub_parallel.scrub_counted
+
+        def dying_scrub(scrubber, raw, source, *rest):
+            if source.offset == lines:
+                os._exit(3)
+            return real_scrub(scrubber, raw, source, *rest)
+
+        monkeypatch.setattr(scrub_parallel, "scrub_counted", dying_scrub)
+    with (
+        (tmp_path / "out.jsonl").open("wb") as output,
+        pytest.raises(RuntimeError, match=r"scrub process scrub-\d exited with code 3"),
+    ):
+        scrub_parallel.scrub_file_parallel(
+            sample_scrubber(), source, output, progress=False, jobs=2
+        )
+    assert not [p for p in multiprocessing.active_children() if p.name.startswith("scrub-")]
