@@ -13,8 +13,9 @@ microseconds against the ninety or so of scrubbing it: each does that for 1/N of
 not all of it), then, when all have, reads the whole file and scrubs the lines of its
 partition. Each writes its outputs to a file of its own. The parent merges them back into
 input order while they run, the order being the shared partitions: each step reads what the
-output files have gained in one read each and copies the complete lines the order allows in
-one write (no parsing, no copy of each line).
+output files have gained in one read each and writes the complete lines the order allows
+through the output's buffer, a megabyte at a time as `scrub` writes (no parsing; lines that
+follow each other in one file go as one piece).
 """
 
 from __future__ import annotations
@@ -147,7 +148,7 @@ class _Merge:
     line comes from the order (`start`, once the processes have found them all). Each step
     reads what the files have gained since the last in one read each, notes where each
     complete line lies in what was read (an output is one JSON line: no newline inside),
-    and writes the lines the order allows in one write, lines that follow each other in one
+    and writes the lines the order allows, lines that follow each other in one
     file copied as one piece."""
 
     def __init__(self, outputs: list[Path], output: IO[bytes]) -> None:
@@ -189,7 +190,12 @@ class _Merge:
             run, run_start, run_end = chunk, start, end
         if run is not None:
             pieces.append(memoryview(run)[run_start:run_end])
-            self.output.write(b"".join(pieces))
+            # Piece by piece through the output's buffer: joined into one write of several
+            # megabytes, the parent spent twice the CPU (0.8 against 0.35 s per 100,000
+            # claims written to a file).
+            write = self.output.write
+            for piece in pieces:
+                write(piece)
             del self.pending[:taken]
             self.written += taken
 
