@@ -20,9 +20,17 @@ from processor.scrubber import Scrubber, Source, build_scrubber
 from processor.settings import Settings
 
 
-def _count_lines(path: Path) -> int:
-    with path.open("rb") as handle:
-        return sum(1 for _ in handle)
+def count_lines(path: Path, chunk: int = 1 << 20) -> tuple[int, list[int]]:
+    """The file's number of lines as iterating it gives them (the last may have no
+    newline), and the newlines in each `chunk` bytes of it: counted a megabyte at a time,
+    a few milliseconds for 100,000 claims."""
+    counts: list[int] = []
+    last = b"\n"
+    with path.open("rb", buffering=0) as handle:
+        while data := handle.read(chunk):
+            counts.append(data.count(b"\n"))
+            last = data[-1:]
+    return sum(counts) + (last != b"\n"), counts
 
 
 # Bytes of output lines gathered before one write (and of input read at once). At the
@@ -44,7 +52,9 @@ def scrub_file(
     routes: Counter[str] = Counter()
     findings: Counter[str] = Counter()
     total = (
-        (len(messages) if messages is not None else _count_lines(input_path)) if progress else None
+        (len(messages) if messages is not None else count_lines(input_path)[0])
+        if progress
+        else None
     )
     bar = None
     if progress:

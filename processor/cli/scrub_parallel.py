@@ -31,7 +31,7 @@ from itertools import compress
 from pathlib import Path
 from typing import IO, Any
 
-from processor.cli.scrub import OUTPUT_BUFFER, scrub_counted, top_findings
+from processor.cli.scrub import OUTPUT_BUFFER, count_lines, scrub_counted, top_findings
 from processor.history import InMemoryHistory
 from processor.models import DeadLetter
 from processor.scrubber import Scrubber, Source, written_values
@@ -55,25 +55,18 @@ def partition_of(scrubber: Scrubber, raw: bytes, line_no: int, jobs: int) -> int
 
 _NO_SOURCE = Source()
 
-_CHUNK = 1 << 20
 
-
-def line_ranges(path: Path, jobs: int) -> tuple[int, list[tuple[int, int, int]]]:
-    """The file's number of lines (as iterating it gives them: the last may have no newline)
-    and `jobs` ranges of about as many lines each, as (first line, its byte offset, the line
-    after the last): newlines counted a megabyte at a time, a few milliseconds for 100,000
-    lines."""
-    counts: list[int] = []  # newlines in each chunk
-    last = b"\n"
+def line_ranges(
+    path: Path, jobs: int, chunk: int = 1 << 20
+) -> tuple[int, list[tuple[int, int, int]]]:
+    """The file's number of lines (`count_lines`) and `jobs` ranges of about as many lines
+    each, as (first line, its byte offset, the line after the last)."""
+    total, counts = count_lines(path, chunk)
+    firsts = [total * k // jobs for k in range(jobs)]
+    offsets = []
+    before = 0  # newlines in the chunks before `at`
+    at = 0
     with path.open("rb", buffering=0) as handle:
-        while chunk := handle.read(_CHUNK):
-            counts.append(chunk.count(b"\n"))
-            last = chunk[-1:]
-        total = sum(counts) + (last != b"\n")
-        firsts = [total * k // jobs for k in range(jobs)]
-        offsets = []
-        before = 0  # newlines in the chunks before `at`
-        at = 0
         for first in firsts:  # the line after the first-th newline
             while at < len(counts) and before + counts[at] < first:
                 before += counts[at]
@@ -81,12 +74,12 @@ def line_ranges(path: Path, jobs: int) -> tuple[int, list[tuple[int, int, int]]]
             if first == 0:
                 offsets.append(0)
                 continue
-            handle.seek(at * _CHUNK)
-            chunk = handle.read(_CHUNK)
+            handle.seek(at * chunk)
+            data = handle.read(chunk)
             position = -1
             for _ in range(first - before):
-                position = chunk.find(b"\n", position + 1)
-            offsets.append(at * _CHUNK + position + 1)
+                position = data.find(b"\n", position + 1)
+            offsets.append(at * chunk + position + 1)
     ends = [*firsts[1:], total]
     return total, list(zip(firsts, offsets, ends, strict=True))
 

@@ -100,12 +100,7 @@ def test_line_ranges_cut_the_lines_as_iterating_the_file_gives_them(
         for line in handle:
             starts.append(at)
             at += len(line)
-    original = scrub_parallel._CHUNK
-    scrub_parallel._CHUNK = chunk  # lines across chunk boundaries
-    try:
-        total, ranges = line_ranges(path, jobs)
-    finally:
-        scrub_parallel._CHUNK = original
+    total, ranges = line_ranges(path, jobs, chunk)  # small chunks: lines across their edges
     assert total == len(starts)
     assert [first for first, _, _ in ranges] == [total * k // jobs for k in range(jobs)]
     assert [end for _, _, end in ranges] == [total * k // jobs for k in range(1, jobs + 1)]
